@@ -1,0 +1,31 @@
+/* akdbench: the command line. Dispatches to the subcommands in the table below. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench/commands.h"
+#include "core/runtime.h"
+
+static const ak_command commands[] = {
+    {"env", "", "print the math libraries, kernel and threads this process uses", ak_cmd_env},
+};
+static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: akdbench COMMAND [ARGS...]\n\ncommands:\n");
+    for (int i = 0; i < n_commands; i++)
+        fprintf(f, "  %-10s %-40s %s\n", commands[i].name, commands[i].usage, commands[i].help);
+}
+
+int main(int argc, char **argv) {
+    ak_runtime_bootstrap(argc, argv);
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (int i = 0; i < n_commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "akdbench: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
