@@ -15,5 +15,10 @@ typedef struct ak_command {
 } ak_command;
 
 int ak_cmd_env(int argc, char **argv);
+int ak_cmd_data(int argc, char **argv);
+int ak_cmd_config(int argc, char **argv);
+int ak_cmd_h5(int argc, char **argv);
+int ak_cmd_eval_coco(int argc, char **argv);
+int ak_cmd_eval_seg(int argc, char **argv);
 
 #endif

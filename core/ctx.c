@@ -63,7 +63,8 @@ ak_tensor *ak_tensor_new(ak_ctx *ctx, const char *op, int ndim, const int64_t *s
         return NULL;
     memset(t, 0, sizeof *t);
     t->ndim = ndim;
-    memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    if (ndim > 0)
+        memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
     t->numel = ak_shape_numel(ndim, shape);
     t->device = ctx->device;
     t->name = op;

@@ -60,7 +60,8 @@ static ak_tensor *add(ak_params *ps, const char *name, int ndim, const int64_t *
         return NULL;
     }
     t->ndim = ndim;
-    memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    if (ndim > 0)
+        memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
     t->numel = ak_shape_numel(ndim, shape);
     t->device = AK_DEV_CPU;
     t->persistent = true;
@@ -68,8 +69,8 @@ static ak_tensor *add(ak_params *ps, const char *name, int ndim, const int64_t *
     t->data = zeroed_floats(t->numel);
     t->grad = buffer ? NULL : zeroed_floats(t->numel);
     if (!t->data || (!buffer && !t->grad)) {
-        tensor_free(t);
         ak_error_set(err, AK_ENOMEM, "parameter %s: out of memory (%lld floats)", name, (long long)t->numel);
+        tensor_free(t);
         return NULL;
     }
     ak_param *p = &ps->items[ps->n++];

@@ -62,4 +62,8 @@ int ak_coco_dets_save(const ak_coco_dets *dets, const char *path, ak_error *err)
 /* Write an instances file (used by the synthetic generator). */
 int ak_coco_save(const ak_coco *gt, const char *path, ak_error *err);
 
+/* Format a finite double as the shortest of %.15g / %.16g / %.17g that reads back to the same bits
+ * (JSON has no NaN / Infinity: those are written as `null`). buf needs 32 bytes. Returns buf. */
+char *ak_json_double(double v, char *buf);
+
 #endif

@@ -189,3 +189,50 @@ void ak_gradcheck(const char *what, ak_gradcheck_fn fn, void *user, ak_gradcheck
         free(analytic[i]);
     ak_ctx_free(&ctx);
 }
+
+void ak_assert_digest(const char *what, const ak_safetensors *st, const char *name, const ak_tensor *t,
+                      const float *values, double rtol) {
+    char key[256];
+    snprintf(key, sizeof key, "%s.shape", name);
+    const ak_st_entry *se = ak_safetensors_find(st, key);
+    if (!se)
+        ck_abort_msg("%s: fixture %s has no digest '%s' (re-run `make fixtures`)", what, st->path, name);
+    int64_t shape[AK_ST_MAX_DIMS];
+    ak_error err;
+    ak_error_clear(&err);
+    ck_assert_int_eq(ak_safetensors_read_i64(st, key, shape, se->numel, &err), AK_OK);
+    ck_assert_msg(se->numel == t->ndim, "%s: %d dims, reference has %lld", what, t->ndim, (long long)se->numel);
+    for (int d = 0; d < t->ndim; d++)
+        ck_assert_msg(shape[d] == t->shape[d], "%s: dim %d is %lld, reference %lld", what, d,
+                      (long long)t->shape[d], (long long)shape[d]);
+    snprintf(key, sizeof key, "%s.sum", name);
+    double want_sum = ak_fixture_scalar(st, key);
+    snprintf(key, sizeof key, "%s.sumsq", name);
+    double want_sq = ak_fixture_scalar(st, key);
+    double sum = 0, sq = 0;
+    for (int64_t i = 0; i < t->numel; i++) {
+        sum += values[i];
+        sq += (double)values[i] * values[i];
+    }
+    double n = (double)t->numel, rms = sqrt(want_sq / (n > 0 ? n : 1));
+    ck_assert_msg(fabs(sum - want_sum) <= rtol * sqrt(n * want_sq) + 1e-30,
+                  "%s: sum %.9g, reference %.9g (tol %.3g)", what, sum, want_sum, rtol * sqrt(n * want_sq));
+    ck_assert_msg(fabs(sq - want_sq) <= rtol * want_sq + 1e-30, "%s: sum of squares %.9g, reference %.9g", what, sq,
+                  want_sq);
+    snprintf(key, sizeof key, "%s.sample", name);
+    const ak_st_entry *sample = ak_safetensors_find(st, key);
+    ck_assert_ptr_nonnull(sample);
+    int64_t k = sample->numel;
+    float *want = malloc((size_t)(k ? k : 1) * sizeof *want);
+    ck_assert_int_eq(ak_safetensors_read_f32(st, key, want, k, &err), AK_OK);
+    for (int64_t j = 0; j < k; j++) {
+        int64_t idx = t->numel <= k ? j : j * (t->numel - 1) / (k - 1);
+        double g = values[idx], w = want[j];
+        double tol = rtol * fmax(fabs(w), rms) + 1e-30;
+        if (!(fabs(g - w) <= tol)) {
+            free(want);
+            ck_abort_msg("%s: element %lld: got %.9g, reference %.9g (tol %.3g)", what, (long long)idx, g, w, tol);
+        }
+    }
+    free(want);
+}

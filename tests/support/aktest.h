@@ -59,6 +59,13 @@ typedef struct ak_gradcheck_opts {
 void ak_gradcheck(const char *what, ak_gradcheck_fn fn, void *user, ak_gradcheck_input *inputs, int n_in,
                   const ak_gradcheck_opts *opts);
 
+/* Compare t against the digest that tools/fixtures/common.py digest() stored under `name`: exact
+ * shape; sum within rtol * sqrt(numel * sumsq); sumsq within rtol relative; sampled elements within
+ * rtol * max(|want|, rms) (rms of the reference, so tiny elements of a large tensor are judged on
+ * the tensor's scale). Used for large model outputs and gradients that are too big to commit. */
+void ak_assert_digest(const char *what, const ak_safetensors *st, const char *name, const ak_tensor *t,
+                      const float *values, double rtol);
+
 /* Deterministic test data: values in [lo, hi) from the counter-based RNG (stream AK_STREAM_TEST). */
 void ak_test_fill_uniform(float *out, int64_t n, uint64_t seed, float lo, float hi);
 

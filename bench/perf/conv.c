@@ -1,0 +1,169 @@
+/* Convolution throughput on this machine: the OpenBLAS sgemm ceiling (n = 1024..2048), then conv2d
+ * forward and backward (dX + dW) on the ResNet-50 stage shapes at 512x512 input, batch 2, as a table
+ * that bench/perf/conv_torch.py prints in the same format for PyTorch.
+ *
+ * Usage: perf_conv [--reps N] [--threads T] [--tile FLOATS] [--blas] [--cpu-time] [--only NAME]
+ *   --tile sets the im2col tile budget of the OpenBLAS path, --blas forces that path everywhere,
+ *   --cpu-time times with process CPU time / threads (a diagnostic on a loaded machine).
+ * Each number is the best of N repetitions (default 3) after one warm-up: the machine is shared,
+ * and the best run is the one least disturbed. Not a test; prints only.
+ */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/cpu/conv2d.h"
+#include "core/rng.h"
+#include "core/runtime.h"
+
+typedef struct shape {
+    const char *name;
+    int64_t c, o, k, stride, hw; /* input channels, output channels, kernel, stride, input size */
+} shape;
+
+/* ResNet-50 (torchvision v1.5: stride on the 3x3) at 512x512, batch 2. */
+static const shape SHAPES[] = {
+    {"stem 7x7/2 3->64 @512", 3, 64, 7, 2, 512},
+    {"l1 1x1 64->64 @128", 64, 64, 1, 1, 128},
+    {"l1 3x3 64->64 @128", 64, 64, 3, 1, 128},
+    {"l1 1x1 64->256 @128", 64, 256, 1, 1, 128},
+    {"l1 1x1 256->64 @128", 256, 64, 1, 1, 128},
+    {"l2 3x3/2 128->128 @128", 128, 128, 3, 2, 128},
+    {"l2 1x1/2 256->512 @128", 256, 512, 1, 2, 128},
+    {"l2 3x3 128->128 @64", 128, 128, 3, 1, 64},
+    {"l2 1x1 128->512 @64", 128, 512, 1, 1, 64},
+    {"l2 1x1 512->128 @64", 512, 128, 1, 1, 64},
+    {"l3 3x3 256->256 @32", 256, 256, 3, 1, 32},
+    {"l3 1x1 256->1024 @32", 256, 1024, 1, 1, 32},
+    {"l3 1x1 1024->256 @32", 1024, 256, 1, 1, 32},
+    {"l4 3x3 512->512 @16", 512, 512, 3, 1, 16},
+    {"l4 1x1 512->2048 @16", 512, 2048, 1, 1, 16},
+    {"l4 1x1 2048->512 @16", 2048, 512, 1, 1, 16},
+};
+#define N_SHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
+#define BATCH 2
+
+/* Wall-clock time, or with --cpu-time the CPU time of the whole process divided by the thread
+ * count: a diagnostic for a loaded machine (other processes' time is not counted; idle waiting
+ * threads are not counted either, so it flatters load imbalance). Reported numbers use wall time. */
+static int g_cpu_time = 0, g_threads = 1;
+
+static double now_s(void) {
+    struct timespec ts;
+    if (g_cpu_time) {
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return ((double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec) / g_threads;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static float *rand_buf(int64_t n, uint64_t seed) {
+    float *p = aligned_alloc(64, (size_t)((n * 4 + 63) / 64 * 64));
+    if (!p) {
+        fprintf(stderr, "perf_conv: out of memory (%lld floats)\n", (long long)n);
+        exit(1);
+    }
+    ak_rng r = {seed, ak_rng_stream(AK_STREAM_TEST, 0, 0, 0)};
+    ak_rng_fill_uniform(r, 0, p, n);
+    return p;
+}
+
+static double sgemm_gflops(int n, int reps) {
+    float *a = rand_buf((int64_t)n * n, 1), *b = rand_buf((int64_t)n * n, 2), *c = rand_buf((int64_t)n * n, 3);
+    double best = 1e30;
+    for (int r = 0; r <= reps; r++) {
+        double t0 = now_s();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        double t = now_s() - t0;
+        if (r > 0 && t < best)
+            best = t;
+    }
+    free(a), free(b), free(c);
+    return 2.0 * n * (double)n * n / best * 1e-9;
+}
+
+int main(int argc, char **argv) {
+    ak_runtime_bootstrap(argc, argv);
+    int reps = 3, threads = 0;
+    int64_t tile = 0;
+    int impl = AK_CONV2D_IMPL_AUTO;
+    const char *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--tile") && i + 1 < argc)
+            tile = atoll(argv[++i]);
+        else if (!strcmp(argv[i], "--cpu-time"))
+            g_cpu_time = 1;
+        else if (!strcmp(argv[i], "--blas"))
+            impl = AK_CONV2D_IMPL_BLAS;
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
+        else {
+            fprintf(stderr, "usage: %s [--reps N] [--threads T] [--tile FLOATS] [--blas] [--cpu-time] [--only NAME]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (reps < 1)
+        reps = 1;
+    ak_runtime_set_threads(threads);
+    g_threads = ak_runtime_threads();
+    char desc[256];
+    ak_runtime_describe(desc, sizeof desc);
+    printf("akdbench conv2d: %s, %s, im2col tile %lld floats\n", desc,
+           impl == AK_CONV2D_IMPL_BLAS ? "OpenBLAS+im2col forced" : "auto (implicit GEMM where supported)",
+           (long long)(tile ? tile : AK_CONV2D_TILE_FLOATS));
+
+    double ceiling = 0;
+    for (int n = 1024; n <= 2048; n += 512) {
+        double gf = sgemm_gflops(n, reps);
+        printf("sgemm n=%d: %.1f GFLOP/s\n", n, gf);
+        if (gf > ceiling)
+            ceiling = gf;
+    }
+    printf("ceiling (best sgemm): %.1f GFLOP/s%s\n\n", ceiling, g_cpu_time ? " [CPU-time based, diagnostic only]" : "");
+    printf("%-26s %7s | %8s %8s %6s | %8s %8s %6s\n", "conv (batch 2)", "GFLOP", "fwd ms", "GFLOP/s", "%ceil",
+           "bwd ms", "GFLOP/s", "%ceil");
+    double tot_flop = 0, tot_fwd = 0, tot_bwd = 0;
+    for (int s = 0; s < N_SHAPES; s++) {
+        const shape *sh = &SHAPES[s];
+        if (only && !strstr(sh->name, only))
+            continue;
+        ak_conv2d_geom g = {BATCH, sh->c, sh->hw, sh->hw, sh->o, sh->k, sh->k, 0, 0, sh->stride, sh->stride,
+                            sh->k / 2, sh->k / 2, 1, 1, 1, tile, impl};
+        ak_cpu_conv2d_out_size(&g);
+        int64_t nx = g.n * g.c * g.h * g.w, nw = g.o * g.c * g.kh * g.kw, ny = g.n * g.o * g.ho * g.wo;
+        int64_t nws = ak_cpu_conv2d_fwd_ws_floats(&g), nbws = ak_cpu_conv2d_bwd_ws_floats(&g);
+        nws = nbws > nws ? nbws : nws;
+        float *x = rand_buf(nx, 4), *w = rand_buf(nw, 5), *b = rand_buf(g.o, 6), *y = rand_buf(ny, 7);
+        float *dy = rand_buf(ny, 8), *dx = rand_buf(nx, 9), *dw = rand_buf(nw, 10);
+        float *ws = rand_buf(nws > 0 ? nws : 1, 11);
+        double flop = 2.0 * (double)(g.n * g.o * g.ho * g.wo) * (double)(g.c * g.kh * g.kw);
+        double best_f = 1e30, best_b = 1e30;
+        for (int r = 0; r <= reps; r++) {
+            double t0 = now_s();
+            ak_cpu_conv2d_fwd(y, x, w, b, &g, ws);
+            double t1 = now_s();
+            ak_cpu_conv2d_bwd(dx, dw, dy, x, w, &g, ws);
+            double t2 = now_s();
+            if (r > 0) {
+                best_f = t1 - t0 < best_f ? t1 - t0 : best_f;
+                best_b = t2 - t1 < best_b ? t2 - t1 : best_b;
+            }
+        }
+        double gf_f = flop / best_f * 1e-9, gf_b = 2 * flop / best_b * 1e-9;
+        printf("%-26s %7.2f | %8.2f %8.1f %5.0f%% | %8.2f %8.1f %5.0f%%\n", sh->name, flop * 1e-9, best_f * 1e3,
+               gf_f, 100 * gf_f / ceiling, best_b * 1e3, gf_b, 100 * gf_b / ceiling);
+        tot_flop += flop, tot_fwd += best_f, tot_bwd += best_b;
+        free(x), free(w), free(b), free(y), free(dy), free(dx), free(dw), free(ws);
+    }
+    double gf_f = tot_flop / tot_fwd * 1e-9, gf_b = 2 * tot_flop / tot_bwd * 1e-9;
+    printf("%-26s %7.2f | %8.2f %8.1f %5.0f%% | %8.2f %8.1f %5.0f%%\n", "total", tot_flop * 1e-9, tot_fwd * 1e3,
+           gf_f, 100 * gf_f / ceiling, tot_bwd * 1e3, gf_b, 100 * gf_b / ceiling);
+    return 0;
+}

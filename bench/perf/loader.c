@@ -1,0 +1,183 @@
+/* Data loader throughput on COCO-sized JPEGs (640x480, written by the synthetic COCO generator into
+ * a scratch folder under /tmp), next to the plain libjpeg-turbo decode rate of the same files in the
+ * same run.
+ *
+ * Rows: "decode" = ak_jpeg_read of every file in one thread (the reference rate); then the loader
+ * (decode + augment + collate, batch 2, 4 batches queued) with 1 and 2 worker threads for:
+ *   light  = mmdet pipeline at the image's own scale (flip, normalise, pad to 32), what a CPU run
+ *            trains on;
+ *   mmdet  = Resize(1333, 800, keep_ratio) + flip + normalise + pad (the paper's scale).
+ * "per thread" = loader rate / (threads x decode rate): the target is >= 0.8 for the light pipeline;
+ * also as CPU time (decode CPU per image / loader CPU per image), which other load on a shared
+ * machine disturbs less than wall time.
+ * Memory: peak RSS of the process and the loader's bound, (queue + 1) batches of samples plus the
+ * collated batch, per-worker scratch.
+ *
+ * Usage: perf_loader [--images N] [--reps R] [--size HxW] [--keep DIR]. Each number is the best of R
+ * passes (default 2): the machine is shared. Not a test; prints only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/runtime.h"
+#include "datasets/jpeg_io.h"
+#include "datasets/loader.h"
+#include "datasets/synth_coco.h"
+
+char *mkdtemp(char *tmpl);
+
+static double clock_s(clockid_t id) {
+    struct timespec t;
+    clock_gettime(id, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+static double now(void) { return clock_s(CLOCK_MONOTONIC); }
+/* CPU seconds of the whole process (all threads): robust to other load on a shared machine. */
+static double cpu(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
+
+/* Best wall-clock rate (img/s); *cpu_per_img receives the lowest CPU seconds per image. */
+static double decode_rate(const ak_coco_dataset *ds, int reps, double *cpu_per_img) {
+    double best = 0.0;
+    *cpu_per_img = 1e30;
+    for (int r = 0; r < reps; r++) {
+        const double t0 = now(), c0 = cpu();
+        for (int64_t i = 0; i < ds->n; i++) {
+            uint8_t *px;
+            int h, w;
+            ak_error err;
+            ak_error_clear(&err);
+            if (ak_jpeg_read(ds->recs[i].path, 3, &px, &h, &w, &err) != AK_OK) {
+                fprintf(stderr, "perf_loader: %s\n", err.msg);
+                exit(1);
+            }
+            free(px);
+        }
+        const double rate = (double)ds->n / (now() - t0), c = (cpu() - c0) / (double)ds->n;
+        best = rate > best ? rate : best;
+        *cpu_per_img = c < *cpu_per_img ? c : *cpu_per_img;
+    }
+    return best;
+}
+
+/* Images per second through the loader (best of reps epochs); *bound receives the bytes held in
+ * sample and batch buffers at the end. */
+static double loader_rate(const ak_coco_dataset *ds, const ak_det_aug *aug, int workers, int reps, double *checksum,
+                          double *cpu_per_img) {
+    ak_det_source src = {ds, *aug};
+    ak_loader_cfg cfg = {ak_det_source_make(&src), 2, 1, 0, 1, workers, 4, AK_BAD_SAMPLE_ERROR, 0};
+    ak_loader *ld;
+    ak_error err;
+    ak_error_clear(&err);
+    if (ak_loader_open(&ld, &cfg, &err) != AK_OK) {
+        fprintf(stderr, "perf_loader: %s\n", err.msg);
+        exit(1);
+    }
+    double best = 0.0;
+    *cpu_per_img = 1e30;
+    for (int r = 0; r < reps; r++) {
+        const double t0 = now(), c0 = cpu();
+        if (ak_loader_start(ld, r, &err) != AK_OK) {
+            fprintf(stderr, "perf_loader: %s\n", err.msg);
+            exit(1);
+        }
+        const ak_batch *b;
+        int64_t n = 0;
+        int rc;
+        while ((rc = ak_loader_next(ld, &b, &err)) == 1) {
+            n += b->n;
+            *checksum += b->images[0]; /* touch the batch like a consumer would */
+        }
+        if (rc != 0) {
+            fprintf(stderr, "perf_loader: %s\n", err.msg);
+            exit(1);
+        }
+        ak_loader_stop(ld); /* join the workers so that their CPU time is complete */
+        const double rate = (double)n / (now() - t0), c = (cpu() - c0) / (double)n;
+        best = rate > best ? rate : best;
+        *cpu_per_img = c < *cpu_per_img ? c : *cpu_per_img;
+    }
+    ak_loader_close(ld);
+    return best;
+}
+
+int main(int argc, char **argv) {
+    ak_runtime_bootstrap(argc, argv);
+    int n_images = 48, reps = 2, h = 480, w = 640;
+    const char *keep = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--images") && i + 1 < argc)
+            n_images = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--size") && i + 1 < argc && sscanf(argv[i + 1], "%dx%d", &h, &w) == 2)
+            i++;
+        else if (!strcmp(argv[i], "--keep") && i + 1 < argc)
+            keep = argv[++i];
+        else {
+            fprintf(stderr, "usage: perf_loader [--images N] [--reps R] [--size HxW] [--keep DIR]\n");
+            return 2;
+        }
+    }
+    char tmpl[] = "/tmp/akd_perf_loader_XXXXXX";
+    const char *dir = keep ? keep : mkdtemp(tmpl);
+    if (!dir) {
+        perror("mkdtemp");
+        return 1;
+    }
+    ak_error err;
+    ak_error_clear(&err);
+    ak_synth_opts so = {dir, n_images, h, w, 1, "train"};
+    const double tg = now();
+    if (ak_synth_coco(&so, NULL, &err) != AK_OK) {
+        fprintf(stderr, "perf_loader: %s\n", err.msg);
+        return 1;
+    }
+    const double gen_s = now() - tg;
+    char ann[4200], img[4200];
+    snprintf(ann, sizeof ann, "%s/annotations/instances_train2017.json", dir);
+    snprintf(img, sizeof img, "%s/train2017", dir);
+    ak_coco_dataset ds;
+    ak_coco_dataset_opts o = {ann, img, 1, AK_BAD_SAMPLE_ERROR, 1};
+    if (ak_coco_dataset_open(&ds, &o, &err) != AK_OK) {
+        fprintf(stderr, "perf_loader: %s\n", err.msg);
+        return 1;
+    }
+    char line[256];
+    ak_runtime_describe(line, sizeof line);
+    printf("perf_loader: %lld JPEGs %dx%d (generated in %.2f s), best of %d passes; %s\n", (long long)ds.n, h, w, gen_s,
+           reps, line);
+    double dec_cpu;
+    const double dec = decode_rate(&ds, reps, &dec_cpu);
+    printf("%-28s %9.1f img/s   %6.2f ms CPU/img\n", "decode (libjpeg-turbo, 1 thr)", dec, 1e3 * dec_cpu);
+    double checksum = 0.0;
+    const ak_det_aug light = ak_det_aug_default(1, 0, 0), full = ak_det_aug_default(1, 1333, 800);
+    const struct { const char *name; const ak_det_aug *aug; } pipes[] = {{"light", &light}, {"mmdet 1333x800", &full}};
+    for (int p = 0; p < 2; p++)
+        for (int workers = 1; workers <= 2; workers++) {
+            double c;
+            const double r = loader_rate(&ds, pipes[p].aug, workers, reps, &checksum, &c);
+            printf("loader %-14s %d thr  %9.1f img/s   %6.2f ms CPU/img   per thread %.2f of decode (wall), %.2f (CPU)\n",
+                   pipes[p].name, workers, r, 1e3 * c, r / (workers * dec), dec_cpu / c);
+        }
+    /* The bound: 5 batch slots x 2 samples of (3, 800, 1344) floats + 5 collated batches, plus scratch. */
+    const double sample_mb = 3.0 * 800 * 1344 * 4 / 1e6;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("memory: peak RSS %.1f MB; loader bound at 1333x800 ~ %.0f MB (5 slots x 2 samples x %.1f MB, x2 with "
+           "the collated batches) + scratch per worker\n", (double)ru.ru_maxrss / 1024.0, 2 * 5 * 2 * sample_mb,
+           sample_mb);
+    if (checksum != checksum)
+        printf("(nan in the batches)\n");
+    ak_coco_dataset_close(&ds);
+    if (!keep) {
+        char cmd[4300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "perf_loader: could not remove %s\n", dir);
+    }
+    return 0;
+}

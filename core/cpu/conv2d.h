@@ -1,0 +1,75 @@
+/* CPU 2-D convolution kernels (NCHW, cross-correlation as in PyTorch): forward, and the three
+ * backward pieces (data, weight, bias), all driving OpenBLAS sgemm.
+ *
+ * Shapes (geometry in ak_conv2d_geom):
+ *   x  (N, C, H, W)            input
+ *   w  (O, C/groups, kh, kw)   weight, PyTorch layout
+ *   b  (O)                     bias, may be NULL
+ *   y  (N, O, Ho, Wo)          output, Ho = (H + 2ph - dh(kh-1) - 1) / sh + 1 (same for W)
+ * Two implementations:
+ *  - implicit GEMM on our own AVX-512 kernels (core/cpu/conv2d_igemm*.c), used when the CPU has
+ *    AVX-512F: the forward; the data gradient (stride 1: the forward convolution of dy with the
+ *    flipped, transposed weight; strided: a GEMM per tile + col2im); the weight gradient (blocked
+ *    dot products). Every output element is one fixed summation chain, so all of it is bitwise
+ *    identical for any thread count.
+ *  - im2col + OpenBLAS sgemm (core/cpu/conv2d_blas.c), everything on other CPUs, and the reference
+ *    path the tests compare against (impl = AK_CONV2D_IMPL_BLAS): tiles of whole output rows, an
+ *    im2col buffer (K x T floats, K = C/groups*kh*kw, T = rows*Wo) per tile multiplied with sgemm
+ *    and scattered back by col2im for the data gradient; pointwise convolutions (1x1, stride 1, no
+ *    padding) skip im2col. What we sum ourselves (col2im, bias) is thread-count independent;
+ *    sgemm may round differently with another OpenBLAS thread count (documented, accepted).
+ *
+ * Workspace: the caller provides `ws` of ak_cpu_conv2d_{fwd,bwd}_ws_floats(g) floats (64-byte
+ * aligned arena memory is best); it bounds the memory per call independently of the batch size.
+ * The sizes depend on omp_get_max_threads() at the time of the query, which must not change
+ * before the matching call.
+ * Threads: OpenMP loops for im2col / col2im / bias, OpenBLAS threads inside sgemm. These functions
+ * must not be called from inside an OpenMP parallel region (BLAS would run single-threaded).
+ * Gradient contract: every backward kernel ADDS (+=) into dx / dw / db, never overwrites.
+ */
+#ifndef AK_CPU_CONV2D_H
+#define AK_CPU_CONV2D_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct ak_conv2d_geom {
+    int64_t n, c, h, w;       /* input */
+    int64_t o, kh, kw;        /* output channels, kernel size */
+    int64_t ho, wo;           /* output size */
+    int64_t sh, sw;           /* stride (>= 1) */
+    int64_t ph, pw;           /* zero padding (>= 0) */
+    int64_t dh, dw;           /* dilation (>= 1) */
+    int64_t groups;           /* divides c and o */
+    int64_t tile_floats;      /* im2col tile budget in floats; 0 = AK_CONV2D_TILE_FLOATS */
+    int impl;                 /* AK_CONV2D_IMPL_*: 0 picks the fastest available */
+} ak_conv2d_geom;
+
+enum {
+    AK_CONV2D_IMPL_AUTO = 0,  /* implicit GEMM where the CPU supports it, else OpenBLAS */
+    AK_CONV2D_IMPL_BLAS = 1,  /* im2col + OpenBLAS only (reference path, tests) */
+};
+
+/* Default im2col tile budget: 1 MiB of floats keeps the tile in the per-core L2 cache while it is
+ * written by im2col and read by sgemm (measured with bench/perf/conv.c). */
+#define AK_CONV2D_TILE_FLOATS (256 * 1024)
+
+/* Fill ho / wo from the rest; returns false when the output would be empty. */
+bool ak_cpu_conv2d_out_size(ak_conv2d_geom *g);
+/* True when the convolution is a plain matrix product per image (1x1, stride 1, no padding). */
+bool ak_cpu_conv2d_is_pointwise(const ak_conv2d_geom *g);
+/* Workspace floats for ak_cpu_conv2d_fwd / ak_cpu_conv2d_bwd (may be 0). */
+int64_t ak_cpu_conv2d_fwd_ws_floats(const ak_conv2d_geom *g);
+int64_t ak_cpu_conv2d_bwd_ws_floats(const ak_conv2d_geom *g);
+
+/* y = conv(x, w) + b. */
+void ak_cpu_conv2d_fwd(float *y, const float *x, const float *w, const float *b, const ak_conv2d_geom *g,
+                       float *ws);
+/* dx += conv_transpose(dy, w) and/or dw += dy (*) x, in one pass over the tiles (either of dx / dw
+ * may be NULL). */
+void ak_cpu_conv2d_bwd(float *dx, float *dw, const float *dy, const float *x, const float *w,
+                       const ak_conv2d_geom *g, float *ws);
+/* db[o] += sum over n, ho, wo of dy; double accumulation per channel, thread-count independent. */
+void ak_cpu_conv2d_bwd_bias(float *db, const float *dy, const ak_conv2d_geom *g);
+
+#endif

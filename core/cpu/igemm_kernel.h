@@ -1,0 +1,122 @@
+/* The AVX-512 register kernel shared by the implicit-GEMM convolution (conv2d_igemm.c) and the
+ * plain GEMM (igemm_sgemm.c); internal to core/cpu.
+ *
+ * kern_8x48: C (rows x 48, row stride ldc, columns masked) = init + A (8 x kc) * B (kc x 48) with
+ * A packed k-major (a[8k + r], zero rows beyond `rows`) and B packed as a kc x 48 panel; 24 zmm
+ * accumulators, k ascending, one FMA chain per output element. Only compiled for x86-64 with
+ * GCC / Clang (AK_IGEMM_X86); callers check ak_cpu_conv2d_igemm_supported() first.
+ */
+#ifndef AK_CPU_IGEMM_KERNEL_H
+#define AK_CPU_IGEMM_KERNEL_H
+
+#include <stdint.h>
+
+#define MR 8          /* rows of A per register block */
+#define NR 48         /* output columns per register block (3 zmm) */
+#define KC 128        /* reduction block: one B panel is KC*NR floats = 24 KiB (L1) */
+#define NC (NR * 8)   /* output columns per task */
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define AK_IGEMM_X86 1
+#include <immintrin.h>
+#define AK_AVX512 __attribute__((target("avx512f,fma")))
+
+static inline __mmask16 lane_mask(int64_t valid) {
+    if (valid <= 0)
+        return 0;
+    if (valid >= 16)
+        return 0xFFFF;
+    return (__mmask16)((1u << valid) - 1u);
+}
+
+/* d[t] = src[t*sw] for t < cnt; vector loads / stores for strides 1 and 2 (the stem). */
+AK_AVX512 static inline void copy_run(float *d, const float *src, int64_t cnt, int64_t sw) {
+    if (sw == 1) {
+        for (int64_t t = 0; t < cnt; t += 16) {
+            const __mmask16 m = lane_mask(cnt - t);
+            _mm512_mask_storeu_ps(d + t, m, _mm512_maskz_loadu_ps(m, src + t));
+        }
+    } else if (sw == 2) {
+        const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        for (int64_t t = 0; t < cnt; t += 16) {
+            const int64_t m16 = cnt - t < 16 ? cnt - t : 16, need = 2 * m16 - 1; /* source floats read */
+            const __m512 a = _mm512_maskz_loadu_ps(lane_mask(need), src + 2 * t);
+            const __m512 b = need > 16 ? _mm512_maskz_loadu_ps(lane_mask(need - 16), src + 2 * t + 16)
+                                       : _mm512_setzero_ps();
+            _mm512_mask_storeu_ps(d + t, lane_mask(m16), _mm512_permutex2var_ps(a, even, b));
+        }
+    } else {
+        for (int64_t t = 0; t < cnt; t++)
+            d[t] = src[t * sw];
+    }
+}
+
+enum { INIT_ZERO, INIT_BIAS, INIT_LOAD, INIT_LOAD_BIAS };
+
+#define DECL(r) __m512 c##r##0, c##r##1, c##r##2
+#define SET(r, v) c##r##0 = c##r##1 = c##r##2 = (v)
+#define LOAD(r)                                                          \
+    do {                                                                 \
+        if ((r) < rows) {                                                \
+            c##r##0 = _mm512_maskz_loadu_ps(m0, c + (r) * ldc);          \
+            c##r##1 = _mm512_maskz_loadu_ps(m1, c + (r) * ldc + 16);     \
+            c##r##2 = _mm512_maskz_loadu_ps(m2, c + (r) * ldc + 32);     \
+        } else {                                                         \
+            SET(r, _mm512_setzero_ps());                                 \
+        }                                                                \
+    } while (0)
+#define ADDB(r)                                                          \
+    do {                                                                 \
+        const __m512 bv = _mm512_set1_ps((r) < rows ? bias[r] : 0.0f);  \
+        c##r##0 = _mm512_add_ps(c##r##0, bv);                            \
+        c##r##1 = _mm512_add_ps(c##r##1, bv);                            \
+        c##r##2 = _mm512_add_ps(c##r##2, bv);                            \
+    } while (0)
+#define FMA(r)                                                           \
+    do {                                                                 \
+        const __m512 av = _mm512_set1_ps(a[r]);                          \
+        c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0);                      \
+        c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);                      \
+        c##r##2 = _mm512_fmadd_ps(av, b2, c##r##2);                      \
+    } while (0)
+#define STORE(r)                                                         \
+    do {                                                                 \
+        if ((r) < rows) {                                                \
+            _mm512_mask_storeu_ps(c + (r) * ldc, m0, c##r##0);           \
+            _mm512_mask_storeu_ps(c + (r) * ldc + 16, m1, c##r##1);      \
+            _mm512_mask_storeu_ps(c + (r) * ldc + 32, m2, c##r##2);      \
+        }                                                                \
+    } while (0)
+
+/* C (rows x 48, row stride ldc, columns masked by m0..m2) = init + A (8 x kc) B (kc x 48), with A
+ * packed k-major (a[8k + r]) and zero-padded beyond `rows` (those rows are computed, not stored). */
+AK_AVX512 static inline void kern_8x48(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int rows,
+                                __mmask16 m0, __mmask16 m1, __mmask16 m2, int init, const float *bias) {
+    DECL(0); DECL(1); DECL(2); DECL(3); DECL(4); DECL(5); DECL(6); DECL(7);
+    if (init == INIT_LOAD || init == INIT_LOAD_BIAS) {
+        LOAD(0); LOAD(1); LOAD(2); LOAD(3); LOAD(4); LOAD(5); LOAD(6); LOAD(7);
+    } else {
+        SET(0, _mm512_setzero_ps()); SET(1, _mm512_setzero_ps()); SET(2, _mm512_setzero_ps());
+        SET(3, _mm512_setzero_ps()); SET(4, _mm512_setzero_ps()); SET(5, _mm512_setzero_ps());
+        SET(6, _mm512_setzero_ps()); SET(7, _mm512_setzero_ps());
+    }
+    if (init == INIT_BIAS || init == INIT_LOAD_BIAS) {
+        ADDB(0); ADDB(1); ADDB(2); ADDB(3); ADDB(4); ADDB(5); ADDB(6); ADDB(7);
+    }
+    for (int64_t k = 0; k < kc; k++, b += NR, a += MR) {
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), b2 = _mm512_loadu_ps(b + 32);
+        FMA(0); FMA(1); FMA(2); FMA(3); FMA(4); FMA(5); FMA(6); FMA(7);
+    }
+    STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5); STORE(6); STORE(7);
+}
+
+#undef DECL
+#undef SET
+#undef LOAD
+#undef ADDB
+#undef FMA
+#undef STORE
+
+#endif /* AK_IGEMM_X86 */
+
+#endif

@@ -1,0 +1,104 @@
+/* Plain GEMM on the AVX-512 kernel; see igemm_sgemm.h. Same blocking as the convolution
+ * (conv2d_igemm.c) with B panels copied from row-major rows instead of gathered from an image. */
+#include "core/cpu/igemm_sgemm.h"
+
+#include <omp.h>
+
+#include "core/cpu/igemm_kernel.h"
+
+int64_t ak_cpu_igemm_packed_a_floats(int64_t m, int64_t k) { return (m + MR - 1) / MR * MR * k; }
+int64_t ak_cpu_igemm_sgemm_packed_ws_floats(int nthreads) { return (int64_t)(nthreads > 0 ? nthreads : 1) * KC * NC; }
+
+int64_t ak_cpu_igemm_sgemm_ws_floats(int64_t m, int64_t k, int nthreads) {
+    return ak_cpu_igemm_packed_a_floats(m, k) + ak_cpu_igemm_sgemm_packed_ws_floats(nthreads);
+}
+
+#ifdef AK_IGEMM_X86
+
+/* ap[kk*MR + r] = op(A)[m0 + r][kk] (0 for r >= rows). */
+static void pack_a_block(float *ap, bool ta, const float *a, int64_t lda, int64_t m0, int64_t rows, int64_t k) {
+    for (int64_t kk = 0; kk < k; kk++)
+        for (int64_t r = 0; r < MR; r++)
+            ap[kk * MR + r] = r >= rows ? 0.0f : ta ? a[kk * lda + m0 + r] : a[(m0 + r) * lda + kk];
+}
+
+AK_AVX512 static void gemm_task(int64_t m, int64_t k, const float *ap, const float *b, int64_t ldb,
+                                float *c, int64_t ldc, bool accumulate, int64_t p0, int64_t p1, float *bp) {
+    const int64_t npan = (p1 - p0 + NR - 1) / NR;
+    for (int64_t k0 = 0; k0 < k; k0 += KC) {
+        const int64_t kc = k - k0 < KC ? k - k0 : KC;
+        for (int64_t np = 0; np < npan; np++) {
+            const int64_t pa = p0 + np * NR, valid = p1 - pa < NR ? p1 - pa : NR;
+            float *dst = bp + np * kc * NR;
+            for (int64_t kk = 0; kk < kc; kk++, dst += NR) {
+                if (valid < NR) {
+                    const __m512 z = _mm512_setzero_ps();
+                    _mm512_storeu_ps(dst, z), _mm512_storeu_ps(dst + 16, z), _mm512_storeu_ps(dst + 32, z);
+                }
+                copy_run(dst, b + (k0 + kk) * ldb + pa, valid, 1);
+            }
+        }
+        const int init = (k0 > 0 || accumulate) ? INIT_LOAD : INIT_ZERO;
+        for (int64_t np = 0; np < npan; np++) {
+            const int64_t pa = p0 + np * NR, valid = p1 - pa;
+            const __mmask16 m0 = lane_mask(valid), m1 = lane_mask(valid - 16), m2 = lane_mask(valid - 32);
+            for (int64_t mb = 0; mb < m; mb += MR) {
+                const int rows = (int)(m - mb < MR ? m - mb : MR);
+                kern_8x48(kc, ap + (mb * k + k0 * MR), bp + np * kc * NR, c + mb * ldc + pa, ldc, rows, m0, m1, m2,
+                          init, NULL);
+            }
+        }
+    }
+}
+
+void ak_cpu_igemm_pack_a(float *ap, bool ta, int64_t m, int64_t k, const float *a, int64_t lda, int nthreads) {
+    const int64_t nmb = (m + MR - 1) / MR;
+#pragma omp parallel for schedule(static) num_threads(nthreads > 0 ? nthreads : 1) if (nmb > 1 && m * k > 65536)
+    for (int64_t t = 0; t < nmb; t++)
+        pack_a_block(ap + t * MR * k, ta, a, lda, t * MR, m - t * MR, k);
+}
+
+void ak_cpu_igemm_sgemm_packed(int64_t m, int64_t n, int64_t k, const float *ap, const float *b, int64_t ldb, float *c,
+                               int64_t ldc, bool accumulate, float *ws, int nthreads) {
+    if (m <= 0 || n <= 0)
+        return;
+    if (nthreads < 1)
+        nthreads = 1;
+    const int64_t ntasks = (n + NC - 1) / NC;
+#pragma omp parallel num_threads(nthreads) if (ntasks > 1)
+    {
+        float *bp = ws + (int64_t)omp_get_thread_num() * KC * NC;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t t = 0; t < ntasks; t++) {
+            const int64_t p0 = t * NC, p1 = p0 + NC < n ? p0 + NC : n;
+            gemm_task(m, k, ap, b, ldb, c, ldc, accumulate, p0, p1, bp);
+        }
+    }
+}
+
+void ak_cpu_igemm_sgemm(bool ta, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
+                        int64_t ldb, float *c, int64_t ldc, bool accumulate, float *ws, int nthreads) {
+    if (m <= 0 || n <= 0)
+        return;
+    ak_cpu_igemm_pack_a(ws, ta, m, k, a, lda, nthreads);
+    ak_cpu_igemm_sgemm_packed(m, n, k, ws, b, ldb, c, ldc, accumulate, ws + ak_cpu_igemm_packed_a_floats(m, k),
+                              nthreads);
+}
+
+#else /* no x86-64 GCC/Clang: never called (ak_cpu_conv2d_igemm_supported() is false) */
+
+void ak_cpu_igemm_pack_a(float *ap, bool ta, int64_t m, int64_t k, const float *a, int64_t lda, int nthreads) {
+    (void)ap, (void)ta, (void)m, (void)k, (void)a, (void)lda, (void)nthreads;
+}
+void ak_cpu_igemm_sgemm_packed(int64_t m, int64_t n, int64_t k, const float *ap, const float *b, int64_t ldb, float *c,
+                               int64_t ldc, bool accumulate, float *ws, int nthreads) {
+    (void)m, (void)n, (void)k, (void)ap, (void)b, (void)ldb, (void)c, (void)ldc, (void)accumulate, (void)ws;
+    (void)nthreads;
+}
+void ak_cpu_igemm_sgemm(bool ta, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
+                        int64_t ldb, float *c, int64_t ldc, bool accumulate, float *ws, int nthreads) {
+    (void)ta, (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb, (void)c, (void)ldc;
+    (void)accumulate, (void)ws, (void)nthreads;
+}
+
+#endif

@@ -1,0 +1,44 @@
+/* CPU kernels for the normalisation layers (batch / group / layer norm).
+ *
+ * The norms share one data layout: P "segments" of S contiguous floats (batch and group norm: the
+ * (n, c) planes of an (N, C, *) tensor; layer norm: the rows). Statistics are per segment, in double,
+ * each segment summed by one thread in a fixed 8-lane order; the ops combine segments (over n for
+ * batch norm, over the channels of a group for group norm) in a fixed order. Results therefore do
+ * not depend on the thread count. Per-segment coefficients (float) then drive single-pass affine
+ * forward and backward kernels.
+ * Gradient contract: backward kernels add into dx / dgamma / dbeta (+=).
+ */
+#ifndef AK_CPU_NORM_H
+#define AK_CPU_NORM_H
+
+#include <stdint.h>
+
+/* s1[p] = sum (x - k[p]), s2[p] = sum (x - k[p])^2 over segment p (shifted data: k close to the
+ * mean keeps E[x^2] - E[x]^2 exact enough in one pass). */
+void ak_cpu_seg_moments(double *s1, double *s2, const float *x, int64_t P, int64_t S, const float *k);
+
+/* sdy[p] = sum dy, sdyx[p] = sum dy * (x - m[p]) over segment p. */
+void ak_cpu_seg_dot(double *sdy, double *sdyx, const float *dy, const float *x, int64_t P, int64_t S,
+                    const float *m);
+
+/* y = (x - m[p]) * a[p] + b[p] (b may be NULL: 0). */
+void ak_cpu_seg_affine(float *y, const float *x, int64_t P, int64_t S, const float *m, const float *a,
+                       const float *b);
+
+/* dx += a[p] * dy + b[p] * (x - m[p]) + c[p]. With b == NULL the x term is skipped (x, m unused);
+ * c may be NULL (0). */
+void ak_cpu_seg_bwd(float *dx, const float *dy, const float *x, int64_t P, int64_t S, const float *a,
+                    const float *b, const float *m, const float *c);
+
+/* Layer norm with per-column affine over rows of D: y = (x - mean[r]) * rstd[r] * g[j] + beta[j]
+ * (g / beta may be NULL: 1 / 0). */
+void ak_cpu_ln_fwd(float *y, const float *x, int64_t R, int64_t D, const float *mean, const float *rstd,
+                   const float *g, const float *beta);
+/* dx += rstd * (dxh - mean(dxh) - xh * mean(dxh * xh)) per row, dxh = dy * g, xh = (x - mean) * rstd. */
+void ak_cpu_ln_bwd_x(float *dx, const float *dy, const float *x, int64_t R, int64_t D, const float *mean,
+                     const float *rstd, const float *g);
+/* dg[j] += sum_r dy * (x - mean[r]) * rstd[r]; db[j] += sum_r dy (either may be NULL). */
+void ak_cpu_ln_bwd_params(float *dg, float *db, const float *dy, const float *x, int64_t R, int64_t D,
+                          const float *mean, const float *rstd);
+
+#endif

@@ -1,0 +1,63 @@
+/* See image.h. */
+#include "datasets/image.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "datasets/jpeg_io.h"
+#include "datasets/png_io.h"
+
+int ak_image_reserve(ak_image *im, int h, int w, int c, ak_error *err) {
+    if (h <= 0 || w <= 0 || c <= 0)
+        return ak_error_set(err, AK_EINVAL, "image: bad shape %dx%dx%d", h, w, c);
+    size_t need = (size_t)h * (size_t)w * (size_t)c;
+    if (need > im->cap) {
+        uint8_t *p = realloc(im->data, need);
+        if (!p)
+            return ak_error_set(err, AK_ENOMEM, "image: cannot allocate %zu bytes", need);
+        im->data = p;
+        im->cap = need;
+    }
+    im->h = h;
+    im->w = w;
+    im->c = c;
+    return AK_OK;
+}
+
+void ak_image_free(ak_image *im) {
+    free(im->data);
+    memset(im, 0, sizeof *im);
+}
+
+void ak_image_adopt(ak_image *im, uint8_t *data, int h, int w, int c) {
+    free(im->data);
+    im->data = data;
+    im->h = h;
+    im->w = w;
+    im->c = c;
+    im->cap = (size_t)h * (size_t)w * (size_t)c;
+}
+
+int ak_image_read(const char *path, int channels, ak_image *im, ak_error *err) {
+    uint8_t *buf;
+    size_t size;
+    AK_TRY(ak_read_file(path, &buf, &size, err));
+    static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    uint8_t *pixels = NULL;
+    int h = 0, w = 0, rc;
+    if (size >= 3 && buf[0] == 0xff && buf[1] == 0xd8 && buf[2] == 0xff) {
+        rc = ak_jpeg_decode(buf, size, path, channels, &pixels, &h, &w, err);
+        free(buf);
+    } else if (size >= 8 && memcmp(buf, png_sig, 8) == 0) {
+        free(buf); /* libpng reads from the file itself */
+        rc = ak_png_read(path, channels, &pixels, &h, &w, err);
+    } else {
+        free(buf);
+        return ak_error_set(err, AK_EFORMAT, "%s: neither a JPEG nor a PNG file (%s)", path,
+                            size == 0 ? "empty" : "unknown signature");
+    }
+    if (rc != AK_OK)
+        return rc;
+    ak_image_adopt(im, pixels, h, w, channels);
+    return AK_OK;
+}

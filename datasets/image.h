@@ -1,0 +1,31 @@
+/* A decoded 8-bit image: row-major H x W x C (C = 1 grey / label map, 3 RGB), and the reader that
+ * picks the codec from the file's first bytes (JPEG or PNG).
+ *
+ * Ownership: data is malloc'd and owned by the struct; ak_image_reserve grows it in place so that
+ * the loader can reuse one buffer per slot (capacity in bytes never shrinks). ak_image_free releases it.
+ */
+#ifndef AK_IMAGE_H
+#define AK_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+typedef struct ak_image {
+    uint8_t *data; /* (h, w, c) */
+    int h, w, c;
+    size_t cap;    /* bytes allocated */
+} ak_image;
+
+/* Set the shape, growing the buffer when needed (contents unspecified). */
+int ak_image_reserve(ak_image *im, int h, int w, int c, ak_error *err);
+void ak_image_free(ak_image *im);
+/* Take ownership of a malloc'd buffer (frees the old one). */
+void ak_image_adopt(ak_image *im, uint8_t *data, int h, int w, int c);
+
+/* Read a JPEG or PNG (detected from the signature, not the extension) as `channels` = 1 or 3.
+ * Errors name the file: missing -> AK_EIO; empty, unknown format, corrupt, truncated -> AK_EFORMAT. */
+int ak_image_read(const char *path, int channels, ak_image *im, ak_error *err);
+
+#endif
