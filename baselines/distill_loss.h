@@ -35,6 +35,9 @@ typedef struct ak_gt_boxes {
     const int *count;        /* boxes per image */
     const float *const *xyxy; /* per image: count[i] x 4 */
     int img_h, img_w;        /* unpadded input size the boxes refer to (FGD scales by it) */
+    /* Optional per-image sizes (mmdet img_shape differs per image under keep-ratio resizing):
+     * n_images (h, w) pairs; NULL = img_h, img_w for every image. */
+    const int *img_hw;
 } ak_gt_boxes;
 
 typedef struct ak_distill_inputs {
@@ -70,5 +73,14 @@ static inline ak_tensor *ak_distill_forward(ak_ctx *ctx, ak_distill_loss *l, con
     return l->ops->forward(ctx, l, in);
 }
 void ak_distill_loss_destroy(ak_distill_loss *l);
+
+/* The slot through which a loss created by baselines/registry.h reads its own parameter `name`
+ * (the part after "distill.<tap>.", e.g. "generation.0.weight"): forward reads *slot every call,
+ * so tests may point it at another tensor (finite differences). NULL when the loss has no such
+ * parameter or was not made by baselines/. The registry (ak_params) owns the tensors. */
+ak_tensor **ak_distill_loss_param_slot(ak_distill_loss *l, const char *name);
+/* Number of own parameters and the name of the i-th (registration order); NULL past the end. */
+int ak_distill_loss_n_params(const ak_distill_loss *l);
+const char *ak_distill_loss_param_name(const ak_distill_loss *l, int i);
 
 #endif

@@ -193,7 +193,8 @@ static int cmd_info(int argc, char **argv) {
         return usage();
     }
     if (decode_failures) {
-        fprintf(stderr, "%lld samples failed to decode\n", (long long)decode_failures);
+        fprintf(stderr, "%lld samples failed to decode%s\n", (long long)decode_failures,
+                policy == AK_BAD_SAMPLE_SKIP ? " (the loader replaces them and counts them: --on-bad-sample=skip)" : "");
         return policy == AK_BAD_SAMPLE_SKIP ? 0 : 1;
     }
     return 0;

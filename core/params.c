@@ -11,6 +11,7 @@ static void tensor_free(ak_tensor *t) {
         return;
     free(t->data);
     free(t->grad);
+    free((char *)t->name);
     free(t);
 }
 
@@ -81,7 +82,14 @@ static ak_tensor *add(ak_params *ps, const char *name, int ndim, const int64_t *
     p->is_buffer = buffer;
     p->lr_mult = 1.0f;
     p->decay_mult = 1.0f;
-    t->name = p->name;
+    /* The tensor keeps its own copy: the registry array moves when it grows. */
+    t->name = strdup(name);
+    if (!t->name) {
+        ps->n--;
+        tensor_free(t);
+        ak_error_set(err, AK_ENOMEM, "parameter %s: out of memory", name);
+        return NULL;
+    }
     return t;
 }
 

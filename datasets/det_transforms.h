@@ -4,7 +4,8 @@
  *
  * Resize: new size from mmcv.rescale_size; the recorded factors are new_w / w and new_h / h (not the
  * rescale factor itself), rounded to float32, and boxes are multiplied by them in float32 and
- * clipped to the resized image, as mmdet does. Flip: x1' = w - x2. Randomness: the flip decision is
+ * clipped to the resized image, as mmdet does. Flip: x1' = w - x2 (the image flip is fused into the
+ * normalisation pass; w->img keeps the unflipped pixels). Randomness: the flip decision is
  * element AK_AUG_SLOT_FLIP of the sample's stream ak_rng_stream(AK_STREAM_AUGMENT, epoch, index, 0).
  */
 #ifndef AK_DET_TRANSFORMS_H

@@ -24,8 +24,9 @@ void ak_crop_u8(const uint8_t *src, int h, int w, int c, int y1, int y2, int x1,
  * y to [0, clip_h] (bbox_clip_border = True). */
 void ak_boxes_rescale_clip(float *boxes, int n, float sx, float sy, int clip_w, int clip_h);
 
-/* mmcv.imnormalize then impad: dst (3, pad_h, pad_w) float, for y < h, x < w
- * dst[c][y][x] = float(double(float(v) - float(mean[c])) * (1.0 / std[c])) with v the source pixel
+/* mmdet / mmseg Normalize (mean, std stored as float32) then impad: dst (3, pad_h, pad_w) float,
+ * for y < h, x < w dst[c][y][x] = float(double(float(v) - float(mean[c])) * (1.0 / double(float(std[c]))))
+ * with v the source pixel
  * (x, or w - 1 - x when `flip`: the horizontal flip fused in), which is what cv2.subtract (float32
  * arithmetic with the scalar rounded to float) and cv2.multiply (the float64 scale applied in
  * double) do to a float32 image; 0 in the padding. Input RGB (h, w, 3). */

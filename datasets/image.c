@@ -38,6 +38,20 @@ void ak_image_adopt(ak_image *im, uint8_t *data, int h, int w, int c) {
     im->cap = (size_t)h * (size_t)w * (size_t)c;
 }
 
+typedef struct reserve_ctx {
+    ak_image *im;
+    const char *path;
+} reserve_ctx;
+
+static uint8_t *reserve_image(void *ctx, int h, int w, int channels, ak_error *err) {
+    reserve_ctx *r = ctx;
+    if (ak_image_reserve(r->im, h, w, channels, err) != AK_OK) {
+        ak_error_prefix(err, "%s", r->path);
+        return NULL;
+    }
+    return r->im->data;
+}
+
 int ak_image_read(const char *path, int channels, ak_image *im, ak_error *err) {
     uint8_t *buf;
     size_t size;
@@ -46,8 +60,11 @@ int ak_image_read(const char *path, int channels, ak_image *im, ak_error *err) {
     uint8_t *pixels = NULL;
     int h = 0, w = 0, rc;
     if (size >= 3 && buf[0] == 0xff && buf[1] == 0xd8 && buf[2] == 0xff) {
-        rc = ak_jpeg_decode(buf, size, path, channels, &pixels, &h, &w, err);
+        /* into the image's own buffer, reused across calls */
+        reserve_ctx rc_ctx = {im, path};
+        rc = ak_jpeg_decode_into(buf, size, path, channels, reserve_image, &rc_ctx, &h, &w, err);
         free(buf);
+        return rc;
     } else if (size >= 8 && memcmp(buf, png_sig, 8) == 0) {
         free(buf); /* libpng reads from the file itself */
         rc = ak_png_read(path, channels, &pixels, &h, &w, err);

@@ -24,8 +24,10 @@ void ak_image_free(ak_image *im);
 /* Take ownership of a malloc'd buffer (frees the old one). */
 void ak_image_adopt(ak_image *im, uint8_t *data, int h, int w, int c);
 
-/* Read a JPEG or PNG (detected from the signature, not the extension) as `channels` = 1 or 3.
- * Errors name the file: missing -> AK_EIO; empty, unknown format, corrupt, truncated -> AK_EFORMAT. */
+/* Read a JPEG or PNG (detected from the signature, not the extension) as `channels` = 1 or 3. JPEGs
+ * decode into im's existing buffer when it is large enough (a loader worker reuses one). Errors name
+ * the file: missing -> AK_EIO; empty, unknown format, corrupt, truncated -> AK_EFORMAT; on error the
+ * contents of *im are unspecified (still owned by im). */
 int ak_image_read(const char *path, int channels, ak_image *im, ak_error *err);
 
 #endif

@@ -78,9 +78,8 @@ typedef struct dec_state {
     uint8_t *pixels;
 } dec_state;
 
-int ak_jpeg_decode(const uint8_t *buf, size_t size, const char *name, int channels, uint8_t **pixels, int *height,
-                   int *width, ak_error *err) {
-    *pixels = NULL;
+int ak_jpeg_decode_into(const uint8_t *buf, size_t size, const char *name, int channels, ak_jpeg_reserve_fn reserve,
+                        void *ctx, int *height, int *width, ak_error *err) {
     if (channels != 1 && channels != 3)
         return ak_error_set(err, AK_EINVAL, "%s: jpeg decode: channels must be 1 or 3, got %d", name, channels);
     if (size == 0)
@@ -93,7 +92,6 @@ int ak_jpeg_decode(const uint8_t *buf, size_t size, const char *name, int channe
     if (setjmp(s->jerr.jump)) {
         ak_error_set(err, AK_EFORMAT, "%s: corrupt or truncated JPEG: %s", name, s->jerr.msg);
         jpeg_destroy_decompress(&s->cinfo);
-        free(s->pixels);
         free(s);
         return AK_EFORMAT;
     }
@@ -104,11 +102,11 @@ int ak_jpeg_decode(const uint8_t *buf, size_t size, const char *name, int channe
     jpeg_start_decompress(&s->cinfo);
     const int w = (int)s->cinfo.output_width, h = (int)s->cinfo.output_height;
     const size_t stride = (size_t)w * (size_t)channels;
-    s->pixels = malloc(stride * (size_t)h);
+    s->pixels = reserve(ctx, h, w, channels, err);
     if (!s->pixels) {
         jpeg_destroy_decompress(&s->cinfo);
         free(s);
-        return ak_error_set(err, AK_ENOMEM, "%s: cannot allocate a %dx%d image", name, h, w);
+        return err && err->code ? err->code : AK_ENOMEM;
     }
     while (s->cinfo.output_scanline < s->cinfo.output_height) {
         JSAMPROW rows[4];
@@ -119,10 +117,36 @@ int ak_jpeg_decode(const uint8_t *buf, size_t size, const char *name, int channe
     }
     jpeg_finish_decompress(&s->cinfo);
     jpeg_destroy_decompress(&s->cinfo);
-    *pixels = s->pixels;
     *height = h;
     *width = w;
     free(s);
+    return AK_OK;
+}
+
+/* A fresh malloc'd buffer per image (ak_jpeg_decode). */
+typedef struct malloc_ctx {
+    uint8_t *p;
+    const char *name;
+} malloc_ctx;
+
+static uint8_t *reserve_malloc(void *ctx, int h, int w, int channels, ak_error *err) {
+    malloc_ctx *m = ctx;
+    m->p = malloc((size_t)h * (size_t)w * (size_t)channels);
+    if (!m->p)
+        ak_error_set(err, AK_ENOMEM, "%s: cannot allocate a %dx%d image", m->name, h, w);
+    return m->p;
+}
+
+int ak_jpeg_decode(const uint8_t *buf, size_t size, const char *name, int channels, uint8_t **pixels, int *height,
+                   int *width, ak_error *err) {
+    malloc_ctx m = {NULL, name};
+    *pixels = NULL;
+    const int rc = ak_jpeg_decode_into(buf, size, name, channels, reserve_malloc, &m, height, width, err);
+    if (rc != AK_OK) {
+        free(m.p);
+        return rc;
+    }
+    *pixels = m.p;
     return AK_OK;
 }
 

@@ -25,6 +25,12 @@ int ak_read_file(const char *path, uint8_t **data, size_t *size, ak_error *err);
 int ak_jpeg_decode(const uint8_t *buf, size_t size, const char *name, int channels, uint8_t **pixels, int *height,
                    int *width, ak_error *err);
 int ak_jpeg_read(const char *path, int channels, uint8_t **pixels, int *height, int *width, ak_error *err);
+/* Decode into a caller-owned buffer, grown with `reserve(ctx, h, w, channels)` (which returns the
+ * (h, w, channels) destination or NULL with err set): lets a loader reuse one buffer per worker
+ * instead of allocating (and page-faulting) a new image every time. */
+typedef uint8_t *(*ak_jpeg_reserve_fn)(void *ctx, int h, int w, int channels, ak_error *err);
+int ak_jpeg_decode_into(const uint8_t *buf, size_t size, const char *name, int channels, ak_jpeg_reserve_fn reserve,
+                        void *ctx, int *height, int *width, ak_error *err);
 /* Only the header: image size without decoding (cheap validation of a dataset). */
 int ak_jpeg_read_size(const char *path, int *height, int *width, ak_error *err);
 

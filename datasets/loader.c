@@ -390,6 +390,25 @@ int ak_loader_next(ak_loader *ld, const ak_batch **batch, ak_error *err) {
     return 1;
 }
 
+int64_t ak_loader_bytes(const ak_loader *ld) {
+    int64_t total = 0;
+    for (int i = 0; i < ld->n_slots; i++) {
+        const slot *s = &ld->slots[i];
+        total += (int64_t)(s->batch.images_cap * sizeof(float) + s->batch.labels_cap);
+        for (int j = 0; j < ld->cfg.batch_size; j++) {
+            const ak_sample *x = &s->samples[j];
+            total += (int64_t)(x->image_cap * sizeof(float) + x->label_cap + x->box_cap * 4 * sizeof(float) +
+                               x->labels_cap * sizeof(int32_t) + x->ign_cap * 4 * sizeof(float));
+        }
+    }
+    const int nw = ld->cfg.workers > 0 ? ld->cfg.workers : 1;
+    for (int i = 0; i < nw; i++) {
+        const ak_work *w = &ld->works[i];
+        total += (int64_t)(w->img.cap + w->tmp.cap + w->lab.cap + w->lab_tmp.cap + w->hsv_cap);
+    }
+    return total;
+}
+
 void ak_loader_close(ak_loader *ld) {
     if (!ld)
         return;

@@ -13,7 +13,11 @@
  * Threads: idle workers block on condition variables (no spinning); workers exit when the epoch's
  * samples are all claimed; ak_loader_stop / close wake and join them.
  * Memory: (queue_batches + 1) batches of batch_size samples plus one scratch per worker, each grown
- * to the largest sample seen: bounded by the queue size.
+ * to the largest sample seen: bounded by the queue size (ak_loader_bytes).
+ * Direct mode: when the source can plan every sample's padded size (source.h), a batch's tensor is
+ * sized when its first sample is claimed and each worker normalises its sample straight into its
+ * slice (no per-sample image, no collation copy); otherwise samples are collated by copying. Both
+ * give identical batches.
  * The consumer side (start / next / stop / close) must be called from one thread.
  */
 #ifndef AK_LOADER_H
@@ -61,5 +65,8 @@ int ak_loader_next(ak_loader *ld, const ak_batch **batch, ak_error *err);
 void ak_loader_stop(ak_loader *ld);
 void ak_loader_close(ak_loader *ld);
 ak_loader_stats ak_loader_get_stats(const ak_loader *ld);
+/* Bytes held in sample, batch and scratch buffers (grows to the largest samples seen, then stays:
+ * the bound is (queue_batches + 1) batches plus one scratch per worker). Call between epochs. */
+int64_t ak_loader_bytes(const ak_loader *ld);
 
 #endif

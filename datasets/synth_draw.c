@@ -323,20 +323,21 @@ void ak_canvas_noise(ak_canvas *cv, ak_rng rng, int amp) {
     if (amp <= 0)
         return;
     const int64_t n = (int64_t)cv->h * cv->w * 3;
-    enum { CHUNK = 4096 };
-    uint32_t buf[CHUNK];
-    for (int64_t i = 0; i < n; i += 2 * CHUNK) {
-        const int64_t m = (n - i + 1) / 2 < CHUNK ? (n - i + 1) / 2 : CHUNK;
-        ak_rng_fill_u32(rng, (uint64_t)(i / 2), buf, m);
-        for (int64_t j = 0; j < m; j++) {
-            const uint32_t r = buf[j];
-            for (int h = 0; h < 2 && i + 2 * j + h < n; h++) {
-                const int a = (int)((r >> (16 * h)) & 0xff), b = (int)((r >> (16 * h + 8)) & 0xff);
-                const int noise = (a + b - 255) * amp / 255;
-                uint8_t *p = cv->rgb + i + 2 * j + h;
-                const int v = (int)*p + noise;
-                *p = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-            }
+    const uint32_t key[2] = {(uint32_t)rng.seed, (uint32_t)(rng.seed >> 32)};
+    /* Element k of the stream is lane k % 4 of Philox block k / 4 (rng.h's layout); blocks are made
+     * here directly because ak_rng_fill_u32 opens an OpenMP region per call, which costs more than
+     * the numbers in small pieces. Each 32-bit number gives two noise values. */
+    for (int64_t i = 0; i < n; i += 8) {
+        const uint64_t blk = (uint64_t)(i / 8);
+        const uint32_t ctr[4] = {(uint32_t)blk, (uint32_t)(blk >> 32), (uint32_t)rng.stream, (uint32_t)(rng.stream >> 32)};
+        uint32_t r4[4];
+        ak_philox4x32_10(ctr, key, r4);
+        for (int j = 0; j < 8 && i + j < n; j++) {
+            const uint32_t r = r4[j / 2] >> (16 * (j & 1));
+            const int noise = ((int)(r & 0xff) + (int)((r >> 8) & 0xff) - 255) * amp / 255;
+            uint8_t *p = cv->rgb + i + j;
+            const int v = (int)*p + noise;
+            *p = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
         }
     }
 }

@@ -17,7 +17,9 @@
  *    them (n_dets_unknown_category, first_unknown_det) so the caller can warn, and with
  *    opts.strict_categories it is an AK_ERANGE error instead.
  *  Ground-truth annotations whose image or category is not listed are left out (as pycocotools
- *  does) and counted in n_anns_skipped.
+ *  does) and counted in n_anns_skipped. Annotation ids are not used (pycocotools keeps them as
+ *  match markers, so an annotation id 0 would count as "unmatched" there; COCO ids start at 1).
+ *  No detections at all is not an error: every defined AP and AR is then 0.
  *
  * Threads: OpenMP over categories; every number is computed by one thread in a fixed order, and
  * means are summed serially afterwards, so results are bitwise identical for any thread count.

@@ -11,24 +11,29 @@
 #include "store/fsutil.h"
 #include "store/h5util.h"
 
-/* After a failed write HDF5's in-memory metadata no longer matches the file, and closing it would
- * write that metadata out piecemeal (some blocks fit, some fail on a full disk): the file could
- * then reference objects that were never written. So the handle stops HDF5 from writing at all:
- * its descriptor (sec2 driver) is replaced by a read-only one on the same file, and the file keeps
- * its state as of the last flush. */
-static void stop_writes(ak_run *run) {
+/* The POSIX descriptor under the run file (it is opened with HDF5's default sec2 driver), or -1. */
+static int file_fd(ak_run *run) {
     if (run->file < 0)
-        return;
+        return -1;
     hid_t fapl = H5Fget_access_plist(run->file);
     bool sec2 = fapl >= 0 && H5Pget_driver(fapl) == H5FD_SEC2;
     ak_h5_close(&fapl);
     void *handle = NULL;
     if (!sec2 || H5Fget_vfd_handle(run->file, H5P_DEFAULT, &handle) < 0 || !handle) {
         H5Eclear2(H5E_DEFAULT);
-        return;
+        return -1;
     }
-    int fd = *(int *)handle;
-    int ro = open(run->path, O_RDONLY);
+    return *(int *)handle;
+}
+
+/* After a failed write HDF5's in-memory metadata no longer matches the file, and closing it would
+ * write that metadata out piecemeal (some blocks fit, some fail on a full disk): the file could
+ * then reference objects that were never written. So the handle stops HDF5 from writing at all:
+ * its descriptor is replaced by a read-only one on the same file, HDF5's later writes (including
+ * the flush in H5Fclose) fail harmlessly, and the file keeps its state as of the last flush. */
+static void stop_writes(ak_run *run) {
+    int fd = file_fd(run);
+    int ro = fd < 0 ? -1 : open(run->path, O_RDONLY);
     if (ro >= 0) {
         dup2(ro, fd);
         close(ro);
@@ -49,17 +54,17 @@ int ak_run__broke(ak_run *run, ak_error *err) {
  * is the larger of the file's end and HDF5's allocated end), the /train chunks written since the
  * last flush (raw chunks get their file space when the chunk cache is flushed), and a margin for
  * B-tree nodes and HDF5's 2 KiB allocation blocks. A full disk then fails here, before HDF5 writes
- * anything. The reserve is given back when HDF5 truncates the file to its allocated end. */
+ * anything. The reserve is given back right after the flush (see ak_run__flush_file). */
 static int reserve_for_flush(ak_run *run, ak_error *err) {
+    int fd = file_fd(run);
     hsize_t size = 0;
-    void *handle = NULL;
-    if (H5Fget_filesize(run->file, &size) < 0 || H5Fget_vfd_handle(run->file, H5P_DEFAULT, &handle) < 0 || !handle)
+    if (fd < 0 || H5Fget_filesize(run->file, &size) < 0)
         return ak_h5_fail(err, AK_EIO, "%s: cannot query the file size", run->path);
     int64_t chunks = 1;
     if (run->rows_on_disk > run->rows_at_flush)
         chunks += (run->rows_on_disk - 1) / AK_RUN_TRAIN_CHUNK - run->rows_at_flush / AK_RUN_TRAIN_CHUNK + 1;
     int64_t reserve = (int64_t)size + chunks * run->n_cols * AK_RUN_TRAIN_CHUNK * 8 + 64 * 1024;
-    int rc = posix_fallocate(*(int *)handle, 0, (off_t)reserve);
+    int rc = posix_fallocate(fd, 0, (off_t)reserve);
     if (rc != 0)
         return ak_error_set(err, AK_EIO, "%s: flush failed: cannot reserve %lld bytes for it (%s); the file keeps "
                             "its state of the last flush", run->path, (long long)reserve, strerror(rc));
@@ -81,13 +86,13 @@ int ak_run__flush_file(ak_run *run, ak_error *err) {
     run->rows_at_flush = run->rows_on_disk;
     /* Give the unused reserve back: cut the file to what HDF5 has allocated or written (the driver
      * did not see the fallocate, so its notion of the file's end excludes the reserve). */
+    int fd = file_fd(run);
     hsize_t size = 0;
-    void *handle = NULL;
-    if (H5Fget_filesize(run->file, &size) < 0 || H5Fget_vfd_handle(run->file, H5P_DEFAULT, &handle) < 0 || !handle) {
+    if (fd < 0 || H5Fget_filesize(run->file, &size) < 0) {
         ak_h5_fail(err, AK_EIO, "%s: cannot query the file size", run->path);
         return ak_run__broke(run, err);
     }
-    if (ftruncate(*(int *)handle, (off_t)size) != 0) {
+    if (ftruncate(fd, (off_t)size) != 0) {
         ak_error_set(err, AK_EIO, "%s: cannot release the flush reserve: %s", run->path, strerror(errno));
         return ak_run__broke(run, err);
     }

@@ -3,8 +3,8 @@
  * Blocking (per task = one image, NC output columns):
  *   for each group, for each KC block of the reduction dimension:
  *     pack the KC x NC block of im2col(x) into 48-column panels (kc x 48, contiguous)
- *     for each panel (stays in L1: KC*48*4 = 24 KiB), for each 8-row block of W (packed once per call, k-major):
- *       C (8 x 48, registers: 24 zmm accumulators) = init + sum_k A[:, k] B[k, :]
+ *     for each panel (stays in L1: KC*48*4 = 24 KiB), for each 8-row block of W (packed once
+ *     per call, k-major): C (8 x 48, 24 zmm accumulators) = init + sum_k A[:, k] B[k, :]
  * The C block is initialised from zero, the bias, or y itself (later K blocks and accumulate mode),
  * so the FMA sequence of an output element does not depend on KC, NC or the thread count.
  * The build is generic x86-64 (-O2, no -march): these functions carry a target attribute and are
@@ -12,11 +12,9 @@
  */
 #include "core/cpu/conv2d_igemm.h"
 
-#include "core/cpu/conv2d_pack.h"
-
 #include <omp.h>
-#include <string.h>
 
+#include "core/cpu/conv2d_pack.h"
 #include "core/cpu/igemm_kernel.h"
 
 bool ak_cpu_conv2d_igemm_supported(void) {
@@ -34,13 +32,28 @@ static int64_t packed_a_floats(const ak_conv2d_geom *g) {
     return g->groups * ((og + MR - 1) / MR) * MR * kg;
 }
 
-/* ap[k*MR + r] = w[r*kg + k] for r < rows (at most MR), 0 for the padding rows. */
-static void pack_a(float *ap, const float *w, int64_t kg, int64_t rows) {
-    if (rows > MR)
-        rows = MR;
-    for (int64_t k = 0; k < kg; k++)
-        for (int64_t r = 0; r < MR; r++)
-            ap[k * MR + r] = r < rows ? w[r * kg + k] : 0.0f;
+/* Block (gi, m0) of packed A: ap[k*MR + r] = A[gi*og + m0 + r][k], 0 for rows beyond the group.
+ * src == NULL: A = w, the weight of g. Otherwise g is the data-gradient geometry of the forward
+ * convolution src and A is src's weight flipped in space and transposed in channels:
+ * A[gi*Cg + c][(o*kh + i)*kw + j] = w[gi*Og + o][c][kh-1-i][kw-1-j] (Cg, Og: src's). */
+static void pack_a(float *ap, const float *w, const ak_conv2d_geom *g, const ak_conv2d_geom *src, int64_t gi,
+                   int64_t m0) {
+    const int64_t og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
+    const int64_t rows = og - m0 < MR ? og - m0 : MR;
+    if (!src) {
+        const float *wb = w + (gi * og + m0) * kg;
+        for (int64_t k = 0; k < kg; k++)
+            for (int64_t r = 0; r < MR; r++)
+                ap[k * MR + r] = r < rows ? wb[r * kg + k] : 0.0f;
+        return;
+    }
+    const int64_t khw = g->kh * g->kw, ocnt = g->c / g->groups, cg_src = og; /* og here = src's Cg */
+    for (int64_t o = 0; o < ocnt; o++) {
+        const float *wo = w + ((gi * ocnt + o) * cg_src + m0) * khw;
+        for (int64_t q = 0; q < khw; q++, ap += MR)
+            for (int64_t r = 0; r < MR; r++)
+                ap[r] = r < rows ? wo[r * khw + (khw - 1 - q)] : 0.0f;
+    }
 }
 
 int64_t ak_cpu_conv2d_igemm_ws_floats(const ak_conv2d_geom *g, int nthreads) {
@@ -50,35 +63,32 @@ int64_t ak_cpu_conv2d_igemm_ws_floats(const ak_conv2d_geom *g, int nthreads) {
 #ifdef AK_IGEMM_X86
 
 /* dst (kc x NR): rows k0..k0+kc of group-local im2col (channels from c0), output columns
- * pa..pa+NR (zero at and beyond pend). A row that is one run of valid input (the interior of
- * wide images) is a plain vector copy; otherwise the row is zeroed and the valid runs copied. */
+ * pa..pa+NR (zero at and beyond pend). Pointwise convolutions copy input rows directly. */
 AK_AVX512 static void pack_panel(float *dst, const float *x, const ak_conv2d_geom *g, int64_t c0, int64_t k0,
                                  int64_t kc, int64_t pa, int64_t pend) {
+    const int64_t n = pend - pa < NR ? pend - pa : NR, khw = g->kh * g->kw, kw = g->kw;
+    if (ak_cpu_conv2d_is_pointwise(g)) {
+        const int64_t P = g->h * g->w;
+        for (int64_t kk = 0; kk < kc; kk++, dst += NR) {
+            if (n < NR)
+                for (int64_t t = 0; t < NR; t += 16)
+                    _mm512_storeu_ps(dst + t, _mm512_setzero_ps());
+            copy_run(dst, x + (c0 + k0 + kk) * P + pa, n, 1);
+        }
+        return;
+    }
     ak_conv2d_seg segs[NR];
-    const int64_t n = pend - pa < NR ? pend - pa : NR, khw = g->kh * g->kw, kw = g->kw, sw = g->sw;
     const int ns = ak_cpu_conv2d_segments(g, pa, n, segs);
-    int64_t c = c0 + k0 / khw, i = (k0 % khw) / kw, j = k0 % kw, lo = 0, hi = 0, jlast = -1;
+    int64_t lo[AK_MAX_KW], hi[AK_MAX_KW];
+    valid_cols_all(g, lo, hi);
+    int64_t c = c0 + k0 / khw, i = (k0 % khw) / kw, j = k0 % kw;
     for (int64_t kk = 0; kk < kc; kk++, dst += NR) {
-        const int64_t off = j * g->dw - g->pw;
-        if (j != jlast) {
-            ak_cpu_conv2d_valid_cols(off, sw, g->w, g->wo, &lo, &hi);
-            jlast = j;
-        }
-        const float *plane = x + c * g->h * g->w;
-        const int64_t ih_full = segs[0].oh * g->sh - g->ph + i * g->dh;
-        if (ns == 1 && n == NR && ih_full >= 0 && ih_full < g->h && segs[0].ow >= lo && segs[0].ow + NR <= hi) {
-            copy_run(dst, plane + ih_full * g->w + (segs[0].ow * sw + off), NR, sw);
-        } else {
-            const __m512 z = _mm512_setzero_ps();
-            _mm512_storeu_ps(dst, z), _mm512_storeu_ps(dst + 16, z), _mm512_storeu_ps(dst + 32, z);
-            for (int sgi = 0; sgi < ns; sgi++) {
-                const int64_t ih = segs[sgi].oh * g->sh - g->ph + i * g->dh;
-                const int64_t o0 = segs[sgi].ow, o1 = o0 + segs[sgi].len;
-                const int64_t a = o0 > lo ? o0 : lo, b = o1 < hi ? o1 : hi;
-                if (ih >= 0 && ih < g->h && b > a)
-                    copy_run(dst + segs[sgi].q + (a - o0), plane + ih * g->w + (a * sw + off), b - a, sw);
-            }
-        }
+        int64_t l, h;
+        if (j < AK_MAX_KW)
+            l = lo[j], h = hi[j];
+        else
+            ak_cpu_conv2d_valid_cols(j * g->dw - g->pw, g->sw, g->w, g->wo, &l, &h);
+        fill_row_v(dst, NR, x, g, c, i, j * g->dw - g->pw, l, h, segs, ns, n);
         if (++j == kw) {
             j = 0;
             if (++i == g->kh)
@@ -117,8 +127,8 @@ AK_AVX512 static void run_task(float *y, const float *x, const float *ap, const 
     }
 }
 
-void ak_cpu_conv2d_igemm_fwd(float *y, const float *x, const float *w, const float *b, const ak_conv2d_geom *g,
-                             bool accumulate, float *ws, int nthreads) {
+static void igemm_run(float *y, const float *x, const float *w, const float *b, const ak_conv2d_geom *g,
+                      const ak_conv2d_geom *src, bool accumulate, float *ws, int nthreads) {
     const int64_t P = g->ho * g->wo, per_img = (P + NC - 1) / NC, ntasks = g->n * per_img;
     const int64_t in_sz = g->c * g->h * g->w, out_sz = g->o * P;
     const int64_t og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw, nmb = (og + MR - 1) / MR;
@@ -129,7 +139,7 @@ void ak_cpu_conv2d_igemm_fwd(float *y, const float *x, const float *w, const flo
     {
 #pragma omp for schedule(static)
         for (int64_t t = 0; t < g->groups * nmb; t++)
-            pack_a(ap + t * MR * kg, w + (t / nmb * og + t % nmb * MR) * kg, kg, og - t % nmb * MR);
+            pack_a(ap + t * MR * kg, w, g, src, t / nmb, t % nmb * MR);
         float *bp = bps + (int64_t)omp_get_thread_num() * KC * NC;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t t = 0; t < ntasks; t++) {
@@ -139,11 +149,26 @@ void ak_cpu_conv2d_igemm_fwd(float *y, const float *x, const float *w, const flo
     }
 }
 
+void ak_cpu_conv2d_igemm_fwd(float *y, const float *x, const float *w, const float *b, const ak_conv2d_geom *g,
+                             bool accumulate, float *ws, int nthreads) {
+    igemm_run(y, x, w, b, g, NULL, accumulate, ws, nthreads);
+}
+
+void ak_cpu_conv2d_igemm_fwd_flipped(float *y, const float *x, const float *w_src, const ak_conv2d_geom *g,
+                                     const ak_conv2d_geom *src, float *ws, int nthreads) {
+    igemm_run(y, x, w_src, NULL, g, src, true, ws, nthreads);
+}
+
 #else /* no x86-64 GCC/Clang: never called (ak_cpu_conv2d_igemm_supported() is false) */
 
 void ak_cpu_conv2d_igemm_fwd(float *y, const float *x, const float *w, const float *b, const ak_conv2d_geom *g,
                              bool accumulate, float *ws, int nthreads) {
     (void)y, (void)x, (void)w, (void)b, (void)g, (void)accumulate, (void)ws, (void)nthreads;
+    (void)pack_a;
+}
+void ak_cpu_conv2d_igemm_fwd_flipped(float *y, const float *x, const float *w_src, const ak_conv2d_geom *g,
+                                     const ak_conv2d_geom *src, float *ws, int nthreads) {
+    (void)y, (void)x, (void)w_src, (void)g, (void)src, (void)ws, (void)nthreads;
 }
 
 #endif

@@ -27,6 +27,11 @@ int64_t ak_cpu_conv2d_igemm_ws_floats(const ak_conv2d_geom *g, int nthreads);
 void ak_cpu_conv2d_igemm_fwd(float *y, const float *x, const float *w, const float *b, const ak_conv2d_geom *g,
                              bool accumulate, float *ws, int nthreads);
 
+/* y += conv(x, w') for the data-gradient geometry g of the forward convolution src, with w' src's
+ * weight w_src flipped in space and transposed in channels (packed on the fly). Internal to
+ * conv2d_igemm_dgrad.c; workspace ak_cpu_conv2d_igemm_ws_floats(g, nthreads). */
+void ak_cpu_conv2d_igemm_fwd_flipped(float *y, const float *x, const float *w_src, const ak_conv2d_geom *g,
+                                     const ak_conv2d_geom *src, float *ws, int nthreads);
 /* dx (N, C, H, W) += the data gradient for output gradient dy and weight w
  * (conv2d_igemm_dgrad.c). Bitwise identical for any thread count. */
 int64_t ak_cpu_conv2d_igemm_dgrad_ws_floats(const ak_conv2d_geom *g, int nthreads);

@@ -10,10 +10,9 @@
  */
 #include "core/cpu/conv2d_igemm.h"
 
-#include <stddef.h>
-
 #include "core/cpu/conv2d_blas.h"
 #include "core/cpu/conv2d_im2col.h"
+#include "core/cpu/igemm_kernel.h"
 #include "core/cpu/igemm_sgemm.h"
 
 static bool dgrad_as_conv(const ak_conv2d_geom *g) {
@@ -29,27 +28,52 @@ static ak_conv2d_geom dgrad_geom(const ak_conv2d_geom *g) {
     return t;
 }
 
-static int64_t weight_floats(const ak_conv2d_geom *g) { return g->o * (g->c / g->groups) * g->kh * g->kw; }
-
-/* wt (C, O/groups, kh, kw)[gi*Cg + c][o][i][j] = w (O, C/groups, kh, kw)[gi*Og + o][c][kh-1-i][kw-1-j] */
-static void flip_transpose(float *wt, const float *w, const ak_conv2d_geom *g) {
-    const int64_t G = g->groups, cg = g->c / G, og = g->o / G, khw = g->kh * g->kw;
-#pragma omp parallel for schedule(static) if (g->o * cg * khw > 65536)
-    for (int64_t oc = 0; oc < g->o; oc++) {
-        const int64_t gi = oc / og, o = oc % og;
-        for (int64_t c = 0; c < cg; c++) {
-            const float *src = w + (oc * cg + c) * khw;
-            float *dst = wt + ((gi * cg + c) * og + o) * khw;
-            for (int64_t q = 0; q < khw; q++)
-                dst[khw - 1 - q] = src[q];
+#ifdef AK_IGEMM_X86
+/* ak_cpu_col2im_rows (conv2d_im2col.c) with vector adds: the same tasks (input rows) and the same
+ * order of contributions (i, j), so the same bits. */
+AK_AVX512 static void col2im_v(float *x, const float *col, const ak_conv2d_geom *g, int64_t r0, int64_t r1) {
+    const int64_t kh = g->kh, kw = g->kw, wo = g->wo, t = (r1 - r0) * wo;
+    const int64_t h = g->h, w = g->w, sh = g->sh, sw = g->sw, ph = g->ph, dh = g->dh;
+    int64_t ih_lo = r0 * sh - ph, ih_hi = (r1 - 1) * sh - ph + (kh - 1) * dh + 1;
+    ih_lo = ih_lo < 0 ? 0 : ih_lo;
+    ih_hi = ih_hi > h ? h : ih_hi;
+    if (ih_hi <= ih_lo)
+        return;
+    int64_t lo[AK_MAX_KW], hi[AK_MAX_KW];
+    valid_cols_all(g, lo, hi);
+    const int64_t nrows = ih_hi - ih_lo, tasks = g->c * nrows;
+#pragma omp parallel for schedule(static) if (tasks * kh * kw * wo > 16384)
+    for (int64_t task = 0; task < tasks; task++) {
+        const int64_t c = task / nrows, ih = ih_lo + task % nrows;
+        float *dst_row = x + (c * h + ih) * w;
+        for (int64_t i = 0; i < kh; i++) {
+            const int64_t num = ih + ph - i * dh; /* oh with oh*sh - ph + i*dh == ih */
+            if (num < 0 || num % sh || num / sh < r0 || num / sh >= r1)
+                continue;
+            const int64_t oh = num / sh;
+            for (int64_t j = 0; j < kw; j++) {
+                const int64_t off = j * g->dw - g->pw;
+                int64_t l, hh;
+                if (j < AK_MAX_KW)
+                    l = lo[j], hh = hi[j];
+                else
+                    ak_cpu_conv2d_valid_cols(off, sw, w, wo, &l, &hh);
+                if (hh > l)
+                    add_run(dst_row + (l * sw + off), col + ((c * kh + i) * kw + j) * t + (oh - r0) * wo + l, hh - l, sw);
+            }
         }
     }
 }
+#else
+static void col2im_v(float *x, const float *col, const ak_conv2d_geom *g, int64_t r0, int64_t r1) {
+    ak_cpu_col2im_rows(x, col, g, r0, r1);
+}
+#endif
 
 int64_t ak_cpu_conv2d_igemm_dgrad_ws_floats(const ak_conv2d_geom *g, int nthreads) {
     if (dgrad_as_conv(g)) {
         const ak_conv2d_geom t = dgrad_geom(g);
-        return weight_floats(g) + ak_cpu_conv2d_igemm_ws_floats(&t, nthreads);
+        return ak_cpu_conv2d_igemm_ws_floats(&t, nthreads);
     }
     const int64_t kg = g->c / g->groups * g->kh * g->kw, og = g->o / g->groups;
     return g->groups * ak_cpu_igemm_packed_a_floats(kg, og) + ak_cpu_conv2d_blas_ws_floats(g) +
@@ -60,9 +84,7 @@ void ak_cpu_conv2d_igemm_dgrad(float *dx, const float *dy, const float *w, const
                                int nthreads) {
     if (dgrad_as_conv(g)) {
         const ak_conv2d_geom t = dgrad_geom(g);
-        float *wt = ws;
-        flip_transpose(wt, w, g);
-        ak_cpu_conv2d_igemm_fwd(dx, dy, wt, NULL, &t, true, ws + weight_floats(g), nthreads);
+        ak_cpu_conv2d_igemm_fwd_flipped(dx, dy, w, &t, g, ws, nthreads);
         return;
     }
     const int64_t G = g->groups, cg = g->c / G, og = g->o / G, kg = cg * g->kh * g->kw;
@@ -78,7 +100,7 @@ void ak_cpu_conv2d_igemm_dgrad(float *dx, const float *dy, const float *w, const
             for (int64_t gi = 0; gi < G; gi++)
                 ak_cpu_igemm_sgemm_packed(kg, t, og, ap + gi * pa_sz, dyn + gi * og * P + r0 * g->wo, P,
                                           col + gi * kg * t, t, false, gws, nthreads);
-            ak_cpu_col2im_rows(dx + n * in_sz, col, g, r0, r1);
+            col2im_v(dx + n * in_sz, col, g, r0, r1);
         }
     }
 }

@@ -1,35 +1,30 @@
-/* Weight gradient of a convolution with our own AVX-512 kernel; see conv2d_igemm.h.
+/* Weight gradient of a convolution on the AVX-512 kernel; see conv2d_igemm.h.
  *
- *   dW_g (Og x Kg) += sum over images n and output columns p of dY_g[n] (Og x P) * col_n^T
- * Both operands are contiguous along p (dY rows, and rows of the implicit im2col matrix), so the
- * kernel is a blocked dot product: 4 dY rows x 6 im2col rows, 24 zmm accumulators holding 16
- * lane-partial sums each. The partial sums live in a per-task buffer across all images and
- * column chunks and are reduced to scalars once at the end.
+ *   dW_g (Og x Kg) += sum over images n of dY_g[n] (Og x P) * col_n^T (P x Kg)
+ * is a GEMM whose reduction runs over the output positions. Both operands are stored with the
+ * reduction dimension contiguous (dY rows, rows of the implicit im2col matrix), so each chunk of
+ * RC positions is transposed into the kernel's packed layouts with 16x16 AVX-512 transposes:
+ *   A = dY rows   -> 8-row blocks, k-major     (a[p*8 + r])
+ *   B = im2col    -> 48-column panels          (b[p*48 + j]), rows filled from x as in the forward
+ * and the 8 x 48 kernel accumulates straight into dW (C loaded, FMAs over the chunk, stored).
  *
- * A task owns a block of dW (KB columns = im2col rows x OB rows), fills its own im2col rows chunk
- * by chunk, and walks the images and columns in order, so each dW element has one fixed summation
- * order: the result is bitwise identical for any thread count and task order.
+ * A task owns a block of dW (all rows of a group up to MB, NB columns) and walks the images and
+ * chunks in order, so each dW element is one fixed FMA chain: the result is bitwise identical for
+ * any thread count and task order.
  */
 #include "core/cpu/conv2d_igemm.h"
 
 #include <omp.h>
 #include <string.h>
 
-#include "core/cpu/conv2d_pack.h"
+#include "core/cpu/igemm_kernel.h"
 
-#define KB 48          /* im2col rows (dW columns) per task, multiple of 6 */
-#define PC 512         /* output columns per chunk: 6 im2col rows of a chunk are 12 KiB (L1) */
-#define ACC_CAP 262144 /* floats of lane-partial sums per task (1 MiB): bounds OB */
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define AK_IGEMM_X86 1
-#include <immintrin.h>
-#define AK_AVX512 __attribute__((target("avx512f,fma")))
-#endif
+#define RC 256  /* output positions per chunk (the kernel's reduction block), multiple of 16 */
+#define MB 256  /* dW rows per task at most (multiple of 16) */
 
 typedef struct wplan {
-    int64_t kb, ob;     /* task block sizes (kb multiple of 6, ob multiple of 4) */
-    int64_t nkb, nob;   /* blocks per group */
+    int64_t nb, mb;   /* columns (multiple of NR) and rows (multiple of 16) per task */
+    int64_t nkb, nmb; /* task blocks per group */
 } wplan;
 
 static int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
@@ -37,118 +32,172 @@ static int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 static wplan make_plan(const ak_conv2d_geom *g, int nthreads) {
     const int64_t og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
     wplan pl;
-    pl.ob = round_up(og, 4);
-    if (pl.ob * KB * 16 > ACC_CAP)
-        pl.ob = ACC_CAP / (KB * 16) / 4 * 4;
-    pl.nob = (og + pl.ob - 1) / pl.ob;
-    /* enough tasks to keep every thread busy when the reduction dimension is short (the stem) */
-    pl.kb = KB;
-    while (pl.kb > 6 && g->groups * pl.nob * ((kg + pl.kb - 1) / pl.kb) < 3 * (int64_t)nthreads)
-        pl.kb -= 6;
-    pl.nkb = (kg + pl.kb - 1) / pl.kb;
+    pl.mb = round_up(og < MB ? og : MB, 16);
+    pl.nmb = (og + pl.mb - 1) / pl.mb;
+    pl.nb = 4 * NR;
+    /* more, smaller tasks when the reduction dimension is short (the stem) */
+    while (pl.nb > NR && g->groups * pl.nmb * ((kg + pl.nb - 1) / pl.nb) < 2 * (int64_t)nthreads)
+        pl.nb -= NR;
+    pl.nkb = (kg + pl.nb - 1) / pl.nb;
     return pl;
 }
 
+/* Per thread: im2col rows (nb x RC), B panels (nb x RC), A blocks (mb x RC). */
+static int64_t per_thread_floats(const wplan *pl) { return (2 * pl->nb + pl->mb) * RC; }
+
 int64_t ak_cpu_conv2d_igemm_wgrad_ws_floats(const ak_conv2d_geom *g, int nthreads) {
     const wplan pl = make_plan(g, nthreads);
-    return (int64_t)(nthreads > 0 ? nthreads : 1) * (pl.kb * PC + pl.ob * pl.kb * 16);
+    return (int64_t)(nthreads > 0 ? nthreads : 1) * per_thread_floats(&pl);
 }
 
 #ifdef AK_IGEMM_X86
 
-#define DECL(s) __m512 c0##s, c1##s, c2##s, c3##s
-#define LD(s)                                           \
-    do {                                                \
-        c0##s = _mm512_loadu_ps(acc + (s) * 16);        \
-        c1##s = _mm512_loadu_ps(acc + lda + (s) * 16);  \
-        c2##s = _mm512_loadu_ps(acc + 2 * lda + (s) * 16); \
-        c3##s = _mm512_loadu_ps(acc + 3 * lda + (s) * 16); \
-    } while (0)
-#define ST(s)                                           \
-    do {                                                \
-        _mm512_storeu_ps(acc + (s) * 16, c0##s);        \
-        _mm512_storeu_ps(acc + lda + (s) * 16, c1##s);  \
-        _mm512_storeu_ps(acc + 2 * lda + (s) * 16, c2##s); \
-        _mm512_storeu_ps(acc + 3 * lda + (s) * 16, c3##s); \
-    } while (0)
-#define STEP(s, bload)                                  \
-    do {                                                \
-        const __m512 bv = (bload);                      \
-        c0##s = _mm512_fmadd_ps(a0, bv, c0##s);         \
-        c1##s = _mm512_fmadd_ps(a1, bv, c1##s);         \
-        c2##s = _mm512_fmadd_ps(a2, bv, c2##s);         \
-        c3##s = _mm512_fmadd_ps(a3, bv, c3##s);         \
-    } while (0)
-
-/* acc[r*lda + s*16 + lane] += sum_v A_r[16v + lane] * B_s[16v + lane] over nv full vectors and a
- * masked tail; A rows ar[0..3] (dY), B rows b + s*PC (im2col chunk), s = 0..5. */
-AK_AVX512 static void dot_4x6(int64_t nv, __mmask16 tail, const float *const *ar, const float *b, float *acc,
-                              int64_t lda) {
-    const float *r0 = ar[0], *r1 = ar[1], *r2 = ar[2], *r3 = ar[3];
-    DECL(0); DECL(1); DECL(2); DECL(3); DECL(4); DECL(5);
-    LD(0); LD(1); LD(2); LD(3); LD(4); LD(5);
-    for (int64_t v = 0; v < nv; v++) {
-        const int64_t o = 16 * v;
-        const __m512 a0 = _mm512_loadu_ps(r0 + o), a1 = _mm512_loadu_ps(r1 + o);
-        const __m512 a2 = _mm512_loadu_ps(r2 + o), a3 = _mm512_loadu_ps(r3 + o);
-        STEP(0, _mm512_loadu_ps(b + o));
-        STEP(1, _mm512_loadu_ps(b + PC + o));
-        STEP(2, _mm512_loadu_ps(b + 2 * PC + o));
-        STEP(3, _mm512_loadu_ps(b + 3 * PC + o));
-        STEP(4, _mm512_loadu_ps(b + 4 * PC + o));
-        STEP(5, _mm512_loadu_ps(b + 5 * PC + o));
-    }
-    if (tail) {
-        const int64_t o = 16 * nv;
-        const __m512 a0 = _mm512_maskz_loadu_ps(tail, r0 + o), a1 = _mm512_maskz_loadu_ps(tail, r1 + o);
-        const __m512 a2 = _mm512_maskz_loadu_ps(tail, r2 + o), a3 = _mm512_maskz_loadu_ps(tail, r3 + o);
-        STEP(0, _mm512_maskz_loadu_ps(tail, b + o));
-        STEP(1, _mm512_maskz_loadu_ps(tail, b + PC + o));
-        STEP(2, _mm512_maskz_loadu_ps(tail, b + 2 * PC + o));
-        STEP(3, _mm512_maskz_loadu_ps(tail, b + 3 * PC + o));
-        STEP(4, _mm512_maskz_loadu_ps(tail, b + 4 * PC + o));
-        STEP(5, _mm512_maskz_loadu_ps(tail, b + 5 * PC + o));
-    }
-    ST(0); ST(1); ST(2); ST(3); ST(4); ST(5);
+/* 16x16 transpose: out[j][i] = in_i[j] for the 16 input rows in_i (NULL: a row of zeros), reading
+ * the first `cols` columns (the rest as zeros), writing 16 rows of 16 (row stride ldd). */
+AK_AVX512 static void transpose16(const float *const *in, int64_t cols, float *out, int64_t ldd) {
+    const __mmask16 m = lane_mask(cols);
+    /* written out so that the 32 values stay in registers (a loop over arrays spills) */
+    __m512 r0 = in[0] ? _mm512_maskz_loadu_ps(m, in[0]) : _mm512_setzero_ps();
+    __m512 r1 = in[1] ? _mm512_maskz_loadu_ps(m, in[1]) : _mm512_setzero_ps();
+    __m512 r2 = in[2] ? _mm512_maskz_loadu_ps(m, in[2]) : _mm512_setzero_ps();
+    __m512 r3 = in[3] ? _mm512_maskz_loadu_ps(m, in[3]) : _mm512_setzero_ps();
+    __m512 r4 = in[4] ? _mm512_maskz_loadu_ps(m, in[4]) : _mm512_setzero_ps();
+    __m512 r5 = in[5] ? _mm512_maskz_loadu_ps(m, in[5]) : _mm512_setzero_ps();
+    __m512 r6 = in[6] ? _mm512_maskz_loadu_ps(m, in[6]) : _mm512_setzero_ps();
+    __m512 r7 = in[7] ? _mm512_maskz_loadu_ps(m, in[7]) : _mm512_setzero_ps();
+    __m512 r8 = in[8] ? _mm512_maskz_loadu_ps(m, in[8]) : _mm512_setzero_ps();
+    __m512 r9 = in[9] ? _mm512_maskz_loadu_ps(m, in[9]) : _mm512_setzero_ps();
+    __m512 r10 = in[10] ? _mm512_maskz_loadu_ps(m, in[10]) : _mm512_setzero_ps();
+    __m512 r11 = in[11] ? _mm512_maskz_loadu_ps(m, in[11]) : _mm512_setzero_ps();
+    __m512 r12 = in[12] ? _mm512_maskz_loadu_ps(m, in[12]) : _mm512_setzero_ps();
+    __m512 r13 = in[13] ? _mm512_maskz_loadu_ps(m, in[13]) : _mm512_setzero_ps();
+    __m512 r14 = in[14] ? _mm512_maskz_loadu_ps(m, in[14]) : _mm512_setzero_ps();
+    __m512 r15 = in[15] ? _mm512_maskz_loadu_ps(m, in[15]) : _mm512_setzero_ps();
+    __m512 t0 = _mm512_unpacklo_ps(r0, r1), t1 = _mm512_unpackhi_ps(r0, r1);
+    __m512 t2 = _mm512_unpacklo_ps(r2, r3), t3 = _mm512_unpackhi_ps(r2, r3);
+    __m512 t4 = _mm512_unpacklo_ps(r4, r5), t5 = _mm512_unpackhi_ps(r4, r5);
+    __m512 t6 = _mm512_unpacklo_ps(r6, r7), t7 = _mm512_unpackhi_ps(r6, r7);
+    __m512 t8 = _mm512_unpacklo_ps(r8, r9), t9 = _mm512_unpackhi_ps(r8, r9);
+    __m512 t10 = _mm512_unpacklo_ps(r10, r11), t11 = _mm512_unpackhi_ps(r10, r11);
+    __m512 t12 = _mm512_unpacklo_ps(r12, r13), t13 = _mm512_unpackhi_ps(r12, r13);
+    __m512 t14 = _mm512_unpacklo_ps(r14, r15), t15 = _mm512_unpackhi_ps(r14, r15);
+    r0 = _mm512_shuffle_ps(t0, t2, 0x44), r1 = _mm512_shuffle_ps(t0, t2, 0xEE);
+    r2 = _mm512_shuffle_ps(t1, t3, 0x44), r3 = _mm512_shuffle_ps(t1, t3, 0xEE);
+    r4 = _mm512_shuffle_ps(t4, t6, 0x44), r5 = _mm512_shuffle_ps(t4, t6, 0xEE);
+    r6 = _mm512_shuffle_ps(t5, t7, 0x44), r7 = _mm512_shuffle_ps(t5, t7, 0xEE);
+    r8 = _mm512_shuffle_ps(t8, t10, 0x44), r9 = _mm512_shuffle_ps(t8, t10, 0xEE);
+    r10 = _mm512_shuffle_ps(t9, t11, 0x44), r11 = _mm512_shuffle_ps(t9, t11, 0xEE);
+    r12 = _mm512_shuffle_ps(t12, t14, 0x44), r13 = _mm512_shuffle_ps(t12, t14, 0xEE);
+    r14 = _mm512_shuffle_ps(t13, t15, 0x44), r15 = _mm512_shuffle_ps(t13, t15, 0xEE);
+    t0 = _mm512_shuffle_f32x4(r0, r4, 0x88), t4 = _mm512_shuffle_f32x4(r0, r4, 0xDD);
+    t8 = _mm512_shuffle_f32x4(r8, r12, 0x88), t12 = _mm512_shuffle_f32x4(r8, r12, 0xDD);
+    t1 = _mm512_shuffle_f32x4(r1, r5, 0x88), t5 = _mm512_shuffle_f32x4(r1, r5, 0xDD);
+    t9 = _mm512_shuffle_f32x4(r9, r13, 0x88), t13 = _mm512_shuffle_f32x4(r9, r13, 0xDD);
+    t2 = _mm512_shuffle_f32x4(r2, r6, 0x88), t6 = _mm512_shuffle_f32x4(r2, r6, 0xDD);
+    t10 = _mm512_shuffle_f32x4(r10, r14, 0x88), t14 = _mm512_shuffle_f32x4(r10, r14, 0xDD);
+    t3 = _mm512_shuffle_f32x4(r3, r7, 0x88), t7 = _mm512_shuffle_f32x4(r3, r7, 0xDD);
+    t11 = _mm512_shuffle_f32x4(r11, r15, 0x88), t15 = _mm512_shuffle_f32x4(r11, r15, 0xDD);
+    r0 = _mm512_shuffle_f32x4(t0, t8, 0x88), r8 = _mm512_shuffle_f32x4(t0, t8, 0xDD);
+    r4 = _mm512_shuffle_f32x4(t4, t12, 0x88), r12 = _mm512_shuffle_f32x4(t4, t12, 0xDD);
+    r1 = _mm512_shuffle_f32x4(t1, t9, 0x88), r9 = _mm512_shuffle_f32x4(t1, t9, 0xDD);
+    r5 = _mm512_shuffle_f32x4(t5, t13, 0x88), r13 = _mm512_shuffle_f32x4(t5, t13, 0xDD);
+    r2 = _mm512_shuffle_f32x4(t2, t10, 0x88), r10 = _mm512_shuffle_f32x4(t2, t10, 0xDD);
+    r6 = _mm512_shuffle_f32x4(t6, t14, 0x88), r14 = _mm512_shuffle_f32x4(t6, t14, 0xDD);
+    r3 = _mm512_shuffle_f32x4(t3, t11, 0x88), r11 = _mm512_shuffle_f32x4(t3, t11, 0xDD);
+    r7 = _mm512_shuffle_f32x4(t7, t15, 0x88), r15 = _mm512_shuffle_f32x4(t7, t15, 0xDD);
+    _mm512_storeu_ps(out + 0 * ldd, r0);
+    _mm512_storeu_ps(out + 1 * ldd, r1);
+    _mm512_storeu_ps(out + 2 * ldd, r2);
+    _mm512_storeu_ps(out + 3 * ldd, r3);
+    _mm512_storeu_ps(out + 4 * ldd, r4);
+    _mm512_storeu_ps(out + 5 * ldd, r5);
+    _mm512_storeu_ps(out + 6 * ldd, r6);
+    _mm512_storeu_ps(out + 7 * ldd, r7);
+    _mm512_storeu_ps(out + 8 * ldd, r8);
+    _mm512_storeu_ps(out + 9 * ldd, r9);
+    _mm512_storeu_ps(out + 10 * ldd, r10);
+    _mm512_storeu_ps(out + 11 * ldd, r11);
+    _mm512_storeu_ps(out + 12 * ldd, r12);
+    _mm512_storeu_ps(out + 13 * ldd, r13);
+    _mm512_storeu_ps(out + 14 * ldd, r14);
+    _mm512_storeu_ps(out + 15 * ldd, r15);
 }
 
-AK_AVX512 static float hsum(const float *v) { return _mm512_reduce_add_ps(_mm512_loadu_ps(v)); }
+/* A blocks for rows [0, rows) of dY (row stride P, chunk start included in dy): ap holds
+ * ceil(rows/8) blocks of RC x 8 (k-major); rows beyond `rows` and positions beyond kc are zero. */
+AK_AVX512 static void pack_dy(float *ap, const float *dy, int64_t P, int64_t rows, int64_t kc) {
+    for (int64_t m0 = 0; m0 < rows; m0 += 16) {
+        const float *in[16];
+        float blk[16 * 16];
+        float *b0 = ap + m0 * RC, *b1 = b0 + 8 * RC;
+        for (int64_t pb = 0; pb < kc; pb += 16) {
+            for (int i = 0; i < 16; i++)
+                in[i] = m0 + i < rows ? dy + (m0 + i) * P + pb : NULL;
+            transpose16(in, kc - pb, blk, 16);
+            for (int j = 0; j < 16; j++) {
+                _mm256_storeu_ps(b0 + (pb + j) * 8, _mm256_loadu_ps(blk + j * 16));
+                if (m0 + 8 < rows)
+                    _mm256_storeu_ps(b1 + (pb + j) * 8, _mm256_loadu_ps(blk + j * 16 + 8));
+            }
+        }
+    }
+}
 
 /* One task: dW rows [o0, o0+on) x columns [k0, k0+kn) of group gi. */
 AK_AVX512 static void run_wtask(float *dw, const float *dy, const float *x, const ak_conv2d_geom *g, int64_t gi,
-                                int64_t k0, int64_t kn, int64_t o0, int64_t on, float *col, float *accv,
-                                ak_conv2d_seg *segs) {
+                                int64_t k0, int64_t kn, int64_t o0, int64_t on, float *buf, const wplan *pl) {
     const int64_t cg = g->c / g->groups, og = g->o / g->groups, kg = cg * g->kh * g->kw, khw = g->kh * g->kw;
     const int64_t P = g->ho * g->wo, in_sz = g->c * g->h * g->w, out_sz = g->o * P;
-    const int64_t kn6 = round_up(kn, 6), on4 = round_up(on, 4), lda = kn6 * 16;
-    memset(accv, 0, (size_t)(on4 * lda) * sizeof *accv);
+    const int64_t npan = (kn + NR - 1) / NR;
+    float *rows = buf, *bp = rows + pl->nb * RC, *ap = bp + pl->nb * RC;
+    ak_conv2d_seg segs[RC];
+    int64_t lo[AK_MAX_KW], hi[AK_MAX_KW];
+    valid_cols_all(g, lo, hi);
     for (int64_t n = 0; n < g->n; n++) {
         const float *xn = x + n * in_sz, *dyn = dy + n * out_sz + (gi * og + o0) * P;
-        for (int64_t pa = 0; pa < P; pa += PC) {
-            const int64_t pc = P - pa < PC ? P - pa : PC;
-            const int ns = ak_cpu_conv2d_segments(g, pa, pc, segs);
-            for (int64_t kk = 0; kk < kn; kk++) {
-                const int64_t k = k0 + kk;
-                ak_cpu_conv2d_fill_row(col + kk * PC, xn, g, gi * cg + k / khw, (k % khw) / g->kw, k % g->kw, segs, ns);
-            }
-            /* rows kn..kn6 of the last 6-block are read but their sums land in padding and are dropped */
-            for (int64_t kk = kn; kk < kn6; kk++)
-                memset(col + kk * PC, 0, (size_t)pc * sizeof *col);
-            const int64_t nv = pc / 16;
-            const __mmask16 tail = (__mmask16)((1u << (pc % 16)) - 1u);
-            for (int64_t s0 = 0; s0 < kn; s0 += 6)
-                for (int64_t r0 = 0; r0 < on; r0 += 4) {
-                    const float *ar[4];
-                    for (int r = 0; r < 4; r++)
-                        ar[r] = dyn + (r0 + r < on ? r0 + r : on - 1) * P + pa;
-                    dot_4x6(nv, tail, ar, col + s0 * PC, accv + r0 * lda + s0 * 16, lda);
+        for (int64_t pa = 0; pa < P; pa += RC) {
+            const int64_t kc = P - pa < RC ? P - pa : RC;
+            /* B: im2col rows k0..k0+kn over positions pa..pa+kc (zero beyond), transposed into panels */
+            const int ns = ak_cpu_conv2d_segments(g, pa, kc, segs);
+            int64_t c = gi * cg + k0 / khw, i = (k0 % khw) / g->kw, j = k0 % g->kw;
+            for (int64_t kk = 0; kk < npan * NR; kk++) {
+                float *d = rows + kk * RC;
+                if (kk >= kn) {
+                    memset(d, 0, RC * sizeof *d);
+                    continue;
                 }
+                int64_t l, h;
+                if (j < AK_MAX_KW)
+                    l = lo[j], h = hi[j];
+                else
+                    ak_cpu_conv2d_valid_cols(j * g->dw - g->pw, g->sw, g->w, g->wo, &l, &h);
+                fill_row_v(d, RC, xn, g, c, i, j * g->dw - g->pw, l, h, segs, ns, kc);
+                if (++j == g->kw) {
+                    j = 0;
+                    if (++i == g->kh)
+                        i = 0, c++;
+                }
+            }
+            for (int64_t np = 0; np < npan; np++)
+                for (int64_t c16 = 0; c16 < NR; c16 += 16)
+                    for (int64_t pb = 0; pb < kc; pb += 16) {
+                        const float *in[16];
+                        for (int r = 0; r < 16; r++)
+                            in[r] = rows + (np * NR + c16 + r) * RC + pb;
+                        transpose16(in, 16, bp + np * RC * NR + pb * NR + c16, NR);
+                    }
+            /* A: this task's dY rows over the chunk */
+            pack_dy(ap, dyn + pa, P, on, kc);
+            for (int64_t np = 0; np < npan; np++) {
+                const int64_t valid = kn - np * NR;
+                const __mmask16 m0 = lane_mask(valid), m1 = lane_mask(valid - 16), m2 = lane_mask(valid - 32);
+                for (int64_t m = 0; m < on; m += MR) {
+                    const int nrows = (int)(on - m < MR ? on - m : MR);
+                    kern_8x48(kc, ap + m * RC, bp + np * RC * NR, dw + (gi * og + o0 + m) * kg + k0 + np * NR, kg,
+                              nrows, m0, m1, m2, INIT_LOAD, NULL);
+                }
+            }
         }
-    }
-    for (int64_t o = 0; o < on; o++) {
-        float *row = dw + (gi * og + o0 + o) * kg + k0;
-        for (int64_t kk = 0; kk < kn; kk++)
-            row[kk] += hsum(accv + o * lda + kk * 16);
     }
 }
 
@@ -158,17 +207,16 @@ void ak_cpu_conv2d_igemm_wgrad(float *dw, const float *dy, const float *x, const
         nthreads = 1;
     const wplan pl = make_plan(g, nthreads);
     const int64_t og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
-    const int64_t ntasks = g->groups * pl.nkb * pl.nob, per_thread = pl.kb * PC + pl.ob * pl.kb * 16;
+    const int64_t ntasks = g->groups * pl.nkb * pl.nmb, per_thread = per_thread_floats(&pl);
 #pragma omp parallel num_threads(nthreads) if (ntasks > 1)
     {
-        float *col = ws + (int64_t)omp_get_thread_num() * per_thread, *accv = col + pl.kb * PC;
-        ak_conv2d_seg segs[PC];
+        float *buf = ws + (int64_t)omp_get_thread_num() * per_thread;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t t = 0; t < ntasks; t++) {
-            const int64_t gi = t / (pl.nkb * pl.nob), kb = (t / pl.nob) % pl.nkb, ob = t % pl.nob;
-            const int64_t k0 = kb * pl.kb, o0 = ob * pl.ob;
-            const int64_t kn = kg - k0 < pl.kb ? kg - k0 : pl.kb, on = og - o0 < pl.ob ? og - o0 : pl.ob;
-            run_wtask(dw, dy, x, g, gi, k0, kn, o0, on, col, accv, segs);
+            const int64_t gi = t / (pl.nkb * pl.nmb), kb = (t / pl.nmb) % pl.nkb, mb = t % pl.nmb;
+            const int64_t k0 = kb * pl.nb, o0 = mb * pl.mb;
+            const int64_t kn = kg - k0 < pl.nb ? kg - k0 : pl.nb, on = og - o0 < pl.mb ? og - o0 : pl.mb;
+            run_wtask(dw, dy, x, g, gi, k0, kn, o0, on, buf, &pl);
         }
     }
 }

@@ -75,8 +75,9 @@ void ak_cpu_col2im_rows(float *x, const float *col, const ak_conv2d_geom *g, int
                 ak_cpu_conv2d_valid_cols(off, sw, w, wo, &lo, &hi);
                 if (hi <= lo)
                     continue;
-                const float *src = col + ((c * kh + i) * kw + j) * t + (oh - r0) * wo + lo;
-                float *dst = dst_row + (lo * sw + off); /* input column of output column lo */
+                /* distinct buffers: restrict lets the compiler vectorise the unit-stride add */
+                const float *restrict src = col + ((c * kh + i) * kw + j) * t + (oh - r0) * wo + lo;
+                float *restrict dst = dst_row + (lo * sw + off); /* input column of output column lo */
                 const int64_t n = hi - lo;
                 if (sw == 1) {
                     for (int64_t q = 0; q < n; q++)

@@ -1,10 +1,11 @@
-/* Reading rows of the implicit im2col matrix straight from the input, for the implicit-GEMM
- * kernels (conv2d_igemm.c, conv2d_igemm_wgrad.c) and the explicit im2col (conv2d_im2col.c).
+/* Geometry for reading rows of the implicit im2col matrix straight from the input, shared by the
+ * implicit-GEMM kernels (conv2d_igemm*.c, igemm_kernel.h: fill_row_v) and the explicit im2col
+ * (conv2d_im2col.c).
  *
  * Row (c, i, j) of one image's im2col matrix, at output column p = oh*Wo + ow, holds
  *   x[c, oh*sh - ph + i*dh, ow*sw - pw + j*dw]   (0 outside the image).
- * A range of output columns is first split into segments that stay within one output row; a row
- * of the matrix is then filled segment by segment (contiguous copies for stride 1).
+ * A range of output columns is split into segments that stay within one output row; a row of the
+ * matrix is then filled segment by segment, copying the columns that fall inside the image.
  */
 #ifndef AK_CPU_CONV2D_PACK_H
 #define AK_CPU_CONV2D_PACK_H
@@ -19,8 +20,5 @@ typedef struct ak_conv2d_seg {
 void ak_cpu_conv2d_valid_cols(int64_t off, int64_t sw, int64_t w, int64_t wo, int64_t *lo, int64_t *hi);
 /* Split output columns [pa, pa + n) into at most n segments (segs needs room for n); returns how many. */
 int ak_cpu_conv2d_segments(const ak_conv2d_geom *g, int64_t pa, int64_t n, ak_conv2d_seg *segs);
-/* dst[q] = row (c, i, j) of im2col(x_img) for every lane q covered by the segments. */
-void ak_cpu_conv2d_fill_row(float *dst, const float *x_img, const ak_conv2d_geom *g, int64_t c, int64_t i, int64_t j,
-                            const ak_conv2d_seg *segs, int ns);
 
 #endif

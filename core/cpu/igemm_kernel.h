@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "core/cpu/conv2d_pack.h"
+
 #define MR 8          /* rows of A per register block */
 #define NR 48         /* output columns per register block (3 zmm) */
 #define KC 128        /* reduction block: one B panel is KC*NR floats = 24 KiB (L1) */
@@ -49,6 +51,61 @@ AK_AVX512 static inline void copy_run(float *d, const float *src, int64_t cnt, i
         for (int64_t t = 0; t < cnt; t++)
             d[t] = src[t * sw];
     }
+}
+
+/* dst[q*sw] += src[q] for q < n; vector adds for strides 1 and 2 (col2im of the strided convs). */
+AK_AVX512 static inline void add_run(float *dst, const float *src, int64_t n, int64_t sw) {
+    if (sw == 1) {
+        for (int64_t q = 0; q < n; q += 16) {
+            const __mmask16 m = lane_mask(n - q);
+            _mm512_mask_storeu_ps(dst + q, m,
+                                  _mm512_add_ps(_mm512_maskz_loadu_ps(m, dst + q), _mm512_maskz_loadu_ps(m, src + q)));
+        }
+    } else if (sw == 2) {
+        for (int64_t q = 0; q < n; q += 8) { /* 8 sources land on the even lanes of 16 destinations */
+            const int64_t cnt = n - q < 8 ? n - q : 8;
+            const __mmask16 m = (__mmask16)(0x5555u & lane_mask(2 * cnt - 1));
+            const __m512 v = _mm512_maskz_expandloadu_ps(m, src + q);
+            _mm512_mask_storeu_ps(dst + 2 * q, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, dst + 2 * q), v));
+        }
+    } else {
+        for (int64_t q = 0; q < n; q++)
+            dst[q * sw] += src[q];
+    }
+}
+
+/* dst[0, width): row (c, i, j) of one image's im2col matrix (see conv2d_pack.h) over the output
+ * columns described by the segments (nvalid lanes; the rest of the row is zero). off = j*dw - pw;
+ * [lo, hi) = ak_cpu_conv2d_valid_cols for that j. One run of valid input covering the whole row is
+ * a plain vector copy; otherwise the row is zeroed and the valid runs copied. */
+AK_AVX512 static inline void fill_row_v(float *dst, int64_t width, const float *x, const ak_conv2d_geom *g, int64_t c,
+                                        int64_t i, int64_t off, int64_t lo, int64_t hi, const ak_conv2d_seg *segs, int ns,
+                                        int64_t nvalid) {
+    const float *plane = x + c * g->h * g->w;
+    const int64_t sw = g->sw;
+    if (ns == 1 && nvalid == width) {
+        const int64_t ih = segs[0].oh * g->sh - g->ph + i * g->dh;
+        if (ih >= 0 && ih < g->h && segs[0].ow >= lo && segs[0].ow + width <= hi) {
+            copy_run(dst, plane + ih * g->w + (segs[0].ow * sw + off), width, sw);
+            return;
+        }
+    }
+    for (int64_t t = 0; t < width; t += 16)
+        _mm512_mask_storeu_ps(dst + t, lane_mask(width - t), _mm512_setzero_ps());
+    for (int sgi = 0; sgi < ns; sgi++) {
+        const int64_t ih = segs[sgi].oh * g->sh - g->ph + i * g->dh;
+        const int64_t o0 = segs[sgi].ow, o1 = o0 + segs[sgi].len;
+        const int64_t a = o0 > lo ? o0 : lo, b = o1 < hi ? o1 : hi;
+        if (ih >= 0 && ih < g->h && b > a)
+            copy_run(dst + segs[sgi].q + (a - o0), plane + ih * g->w + (a * sw + off), b - a, sw);
+    }
+}
+
+/* Valid output-column ranges of every kernel column j (kw <= AK_MAX_KW), computed once per pack. */
+#define AK_MAX_KW 32
+static inline void valid_cols_all(const ak_conv2d_geom *g, int64_t *lo, int64_t *hi) {
+    for (int64_t j = 0; j < g->kw && j < AK_MAX_KW; j++)
+        ak_cpu_conv2d_valid_cols(j * g->dw - g->pw, g->sw, g->w, g->wo, &lo[j], &hi[j]);
 }
 
 enum { INIT_ZERO, INIT_BIAS, INIT_LOAD, INIT_LOAD_BIAS };

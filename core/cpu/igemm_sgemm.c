@@ -22,7 +22,8 @@ static void pack_a_block(float *ap, bool ta, const float *a, int64_t lda, int64_
             ap[kk * MR + r] = r >= rows ? 0.0f : ta ? a[kk * lda + m0 + r] : a[(m0 + r) * lda + kk];
 }
 
-AK_AVX512 static void gemm_task(int64_t m, int64_t k, const float *ap, const float *b, int64_t ldb,
+/* C rows [m_lo, m_hi) (multiples of MR but the end) x columns [p0, p1). */
+AK_AVX512 static void gemm_task(int64_t m_lo, int64_t m_hi, int64_t k, const float *ap, const float *b, int64_t ldb,
                                 float *c, int64_t ldc, bool accumulate, int64_t p0, int64_t p1, float *bp) {
     const int64_t npan = (p1 - p0 + NR - 1) / NR;
     for (int64_t k0 = 0; k0 < k; k0 += KC) {
@@ -42,8 +43,8 @@ AK_AVX512 static void gemm_task(int64_t m, int64_t k, const float *ap, const flo
         for (int64_t np = 0; np < npan; np++) {
             const int64_t pa = p0 + np * NR, valid = p1 - pa;
             const __mmask16 m0 = lane_mask(valid), m1 = lane_mask(valid - 16), m2 = lane_mask(valid - 32);
-            for (int64_t mb = 0; mb < m; mb += MR) {
-                const int rows = (int)(m - mb < MR ? m - mb : MR);
+            for (int64_t mb = m_lo; mb < m_hi; mb += MR) {
+                const int rows = (int)(m_hi - mb < MR ? m_hi - mb : MR);
                 kern_8x48(kc, ap + (mb * k + k0 * MR), bp + np * kc * NR, c + mb * ldc + pa, ldc, rows, m0, m1, m2,
                           init, NULL);
             }
@@ -64,14 +65,21 @@ void ak_cpu_igemm_sgemm_packed(int64_t m, int64_t n, int64_t k, const float *ap,
         return;
     if (nthreads < 1)
         nthreads = 1;
-    const int64_t ntasks = (n + NC - 1) / NC;
+    /* column blocks, and row groups (>= 64 rows each) when there are too few columns to share */
+    const int64_t ncol = (n + NC - 1) / NC, nmb = (m + MR - 1) / MR;
+    int64_t nrow = (2 * nthreads + ncol - 1) / ncol;
+    if (nrow > nmb / 8)
+        nrow = nmb / 8 > 1 ? nmb / 8 : 1;
+    const int64_t mbs_per_group = (nmb + nrow - 1) / nrow, ntasks = ncol * nrow;
 #pragma omp parallel num_threads(nthreads) if (ntasks > 1)
     {
         float *bp = ws + (int64_t)omp_get_thread_num() * KC * NC;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t t = 0; t < ntasks; t++) {
-            const int64_t p0 = t * NC, p1 = p0 + NC < n ? p0 + NC : n;
-            gemm_task(m, k, ap, b, ldb, c, ldc, accumulate, p0, p1, bp);
+            const int64_t p0 = t / nrow * NC, p1 = p0 + NC < n ? p0 + NC : n;
+            const int64_t m_lo = t % nrow * mbs_per_group * MR, m_hi = m_lo + mbs_per_group * MR < m ? m_lo + mbs_per_group * MR : m;
+            if (m_lo < m_hi)
+                gemm_task(m_lo, m_hi, k, ap, b, ldb, c, ldc, accumulate, p0, p1, bp);
         }
     }
 }

@@ -3,7 +3,8 @@
  *
  *   C (m x n, row stride ldc) (=|+=) op(A) (m x k) * B (k x n, row stride ldb)
  * op(A) = A (stored m x k, row stride lda) or, with ta, A^T (A stored k x m, row stride lda).
- * Parallel over 384-column blocks of C; each element is one FMA chain over k in ascending order,
+ * Parallel over 384-column blocks of C (and row groups when there are few columns); each element
+ * is one FMA chain over k in ascending order,
  * so the result is bitwise identical for any thread count. Only valid when
  * ak_cpu_conv2d_igemm_supported(); call it outside any OpenMP parallel region.
  * Workspace: ak_cpu_igemm_sgemm_ws_floats(m, k, nthreads) floats.

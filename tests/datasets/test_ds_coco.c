@@ -102,7 +102,7 @@ START_TEST(det_source_without_resize) {
     ck_assert(out.index == 0 && out.image_id == 42 && out.img_h == 6 && out.img_w == 8);
     ck_assert(out.pad_h == 32 && out.pad_w == 32 && out.n_boxes == 2 && out.n_ignore == 1 && !out.flipped);
     assert_box(out.boxes, 1, 2, 5, 5);
-    const float v = (float)((double)(82.0f - (float)123.675) * (1.0 / 58.395));
+    const float v = (float)((double)(82.0f - (float)123.675) * (1.0 / (double)(float)58.395));
     ck_assert_msg(out.image[0] == v && out.image[8] == 0.0f, "normalised %g (want %g), pad %g", out.image[0], v,
                   out.image[8]);
     ak_sample_free(&out);

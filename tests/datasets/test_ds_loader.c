@@ -257,6 +257,21 @@ START_TEST(stop_restart_close) {
     ck_assert_int_eq(ak_loader_next(ld, &b, &err), AK_ESTATE);
     ck_assert(ak_loader_start(ld, 3, &err) == AK_OK && ak_loader_next(ld, &b, &err) == 1);
     ak_loader_close(ld); /* workers still busy: close joins them */
+    /* memory: grows to the largest samples once, then stays bounded across epochs */
+    ck_assert(ak_loader_open(&ld, &cfg, &err) == AK_OK);
+    int64_t bytes[4];
+    for (int e = 0; e < 4; e++) {
+        ck_assert(ak_loader_start(ld, e, &err) == AK_OK);
+        while (ak_loader_next(ld, &b, &err) == 1)
+            ;
+        bytes[e] = ak_loader_bytes(ld);
+    }
+    /* (1 queued + 1 held) batches of 2 images of at most 3 x 64 x 96 floats; scratch for 2 workers */
+    const int64_t bound = 2 * 2 * 3 * 64 * 96 * 4 + 2 * (4 * 48 * 64 * 3 + 64 * 96 * 3) + 4096;
+    /* (only the small box arrays may still grow when a sample with more boxes comes along) */
+    ck_assert_msg(bytes[3] - bytes[1] < 1024 && bytes[1] > 0 && bytes[3] <= bound, "bytes %lld %lld %lld, bound %lld",
+                  (long long)bytes[1], (long long)bytes[2], (long long)bytes[3], (long long)bound);
+    ak_loader_close(ld);
     /* bad configurations */
     ak_loader_cfg bad = cfg;
     bad.batch_size = 0;
@@ -296,7 +311,7 @@ START_TEST(mixed_sizes_pad_to_the_largest) {
         const int sizes[4][3] = {{6, 8, 82}, {7, 10, 47}, {6, 6, 140}, {5, 9, 45}}; /* h, w, grey */
         for (int i = 0; i < 4; i++) {
             ck_assert(b->samples[i]->img_h == sizes[i][0] && b->samples[i]->img_w == sizes[i][1]);
-            const float v = (float)((double)((float)sizes[i][2] - (float)123.675) * (1.0 / 58.395));
+            const float v = (float)((double)((float)sizes[i][2] - (float)123.675) * (1.0 / (double)(float)58.395));
             for (int y = 0; y < 7; y++)
                 for (int x = 0; x < 10; x++) {
                     const float got = b->images[((size_t)i * 3 * 7 + (size_t)y) * 10 + (size_t)x];

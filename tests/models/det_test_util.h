@@ -96,4 +96,18 @@ static inline int det_trainable_count(const ak_params *ps) {
     return n;
 }
 
+
+
+/* Level layout from a fixture "(L, 2)" tensor of feature sizes. */
+static inline ak_det_levels det_levels_from(const ak_tensor *feat, int A) {
+    ak_det_levels lv;
+    memset(&lv, 0, sizeof lv);
+    lv.n = (int)feat->shape[0];
+    lv.A = A;
+    for (int l = 0; l < lv.n; l++) {
+        lv.h[l] = (int)feat->data[2 * l], lv.w[l] = (int)feat->data[2 * l + 1];
+        lv.start[l + 1] = lv.start[l] + (int64_t)lv.h[l] * lv.w[l] * A;
+    }
+    return lv;
+}
 #endif

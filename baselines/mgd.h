@@ -1,0 +1,22 @@
+/* MGD's random mask and an entry point that takes the mask explicitly (METHODS.md §2.3).
+ *
+ * THE MASK RULE (reference: `mat = rand(N,1,H,W); M = where(mat > 1 - lambda, 0, 1)`):
+ *   spatial (mode 0): M (N,1,H,W), element i = n*H*W + h*W + w is 0 iff ak_rng_uniform1(rng, i) > 1 - lambda;
+ *   channel (mode 1, [RZR] MGDConnector mask_on_channel): M (N,C,1,1), element i = n*C + c, same test.
+ * So the fraction lambda of positions (channels) is dropped, 1 everywhere else; the draw is a pure
+ * function of the rng (the distiller keys it by seed, iteration, tap, avatar: distiller.h).
+ */
+#ifndef AK_BASELINES_MGD_H
+#define AK_BASELINES_MGD_H
+
+#include "baselines/distill_loss.h"
+
+/* The mask for maps of shape (N, C, H, W) as an arena tensor (no gradient). */
+ak_tensor *ak_mgd_mask(ak_ctx *ctx, ak_rng rng, const int64_t shape[4], float lambda, int mode);
+
+/* The MGD loss (weighted) with a given mask (broadcastable to the student: (N,1,H,W) or (N,C,1,1)),
+ * for tests and tools that reproduce a draw; forward() is this with ak_mgd_mask(in->rng). */
+ak_tensor *ak_mgd_forward_masked(ak_ctx *ctx, ak_distill_loss *l, ak_tensor *student, ak_tensor *teacher,
+                                 ak_tensor *mask);
+
+#endif

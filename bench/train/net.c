@@ -1,0 +1,66 @@
+/* See net.h. */
+#include "bench/train/net.h"
+
+#include <math.h>
+#include <string.h>
+
+static int depth_of(int backbone) {
+    switch (backbone) {
+    case AK_BACKBONE_RESNET18: return 18;
+    case AK_BACKBONE_RESNET34: return 34;
+    case AK_BACKBONE_RESNET50: return 50;
+    case AK_BACKBONE_RESNET101: return 101;
+    default: return 0;
+    }
+}
+
+int ak_net_seg_cfg(const ak_model_config *mc, int num_classes, ak_segmentor_cfg *out, ak_error *err) {
+    ak_seg_head_kind kind;
+    if (mc->arch == AK_ARCH_PSPNET)
+        kind = AK_HEAD_PSP;
+    else if (mc->arch == AK_ARCH_DEEPLABV3)
+        kind = AK_HEAD_ASPP;
+    else if (mc->arch == AK_ARCH_FCN)
+        kind = AK_HEAD_FCN;
+    else
+        return ak_error_set(err, AK_EINVAL, "model.arch: %d is not a segmentation architecture", mc->arch);
+    int depth = depth_of(mc->backbone);
+    if (!depth)
+        return ak_error_set(err, AK_EINVAL, "model.backbone: unknown backbone %d", mc->backbone);
+    float width = (float)mc->width;
+    *out = ak_segmentor_defaults(kind, depth, width, num_classes);
+    out->backbone.deep_stem = mc->deep_stem;
+    out->backbone.dilated = mc->dilated;
+    out->backbone.frozen_stages = mc->frozen_stages;
+    out->backbone.norm_eval = mc->norm_eval;
+    if (mc->head_channels > 0)
+        out->decode.channels = (int)lroundf((float)mc->head_channels * width);
+    if (out->decode.channels < 8)
+        out->decode.channels = 8;
+    out->has_aux = mc->aux_head;
+    out->aux_weight = (float)mc->aux_weight;
+    /* The decode head reads c5, the auxiliary head c4; their widths follow the backbone. */
+    int base = (int)lroundf(64.0f * width), expansion = depth >= 50 ? 4 : 1;
+    if (base < 4)
+        base = 4;
+    out->decode.in_channels = base * 8 * expansion;
+    out->aux.in_channels = base * 4 * expansion;
+    return AK_OK;
+}
+
+int ak_net_build(ak_net *n, const ak_model_config *mc, const ak_run_config *cfg, uint64_t seed, ak_error *err) {
+    memset(n, 0, sizeof *n);
+    n->task = cfg->task;
+    ak_params_init(&n->ps);
+    if (cfg->task != AK_TASK_SEG)
+        return ak_error_set(err, AK_EUNSUP, "task det: the detection trainer is not built yet (issue 3/8)");
+    ak_segmentor_cfg sc;
+    AK_TRY(ak_net_seg_cfg(mc, cfg->model.num_classes, &sc, err));
+    return ak_segmentor_init(&n->seg, &n->ps, &sc, seed, err);
+}
+
+void ak_net_free(ak_net *n) {
+    if (n->task == AK_TASK_SEG)
+        ak_segmentor_free(&n->seg);
+    ak_params_free(&n->ps);
+}
