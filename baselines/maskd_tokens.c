@@ -1,4 +1,4 @@
-/* MasKD's token-learning stage (METHODS.md §2.5, [MASKD] maskd_hook.py + configs/maskd/*) and the
+/* MasKD's token-learning stage (METHODS.md §2.5, [MASKD] maskd_hook.py + configs/maskd) and the
  * loader of converted token checkpoints. The stage trains only the tokens and weighting heads, with
  * the detector frozen: loss = task loss of the teacher on the masked neck features + the Dice
  * diversity terms; Adam with L2 weight decay (torch.optim.Adam, not AdamW) and mmcv's

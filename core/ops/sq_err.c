@@ -50,7 +50,7 @@ ak_tensor *ak_weighted_sq_err(ak_ctx *ctx, ak_tensor *s, ak_tensor *t, ak_tensor
         if (ops[i] && ops[i]->device != AK_DEV_CPU)
             return ak_fail(ctx, AK_EUNSUP, "weighted_sq_err: device %d not supported in this build",
                            (int)ops[i]->device);
-    int64_t N = s->shape[0], C = s->shape[1], P = N * C ? s->numel / (N * C) : 0, K = 1;
+    int64_t N = s->shape[0], C = s->shape[1], P = N * C != 0 ? s->numel / (N * C) : 0, K = 1;
     if (o && o->numel != N * C)
         return ak_fail(ctx, AK_ESHAPE, "weighted_sq_err: offset %s must have N*C = %lld elements for maps %s",
                        ak_shape_str(o, a, sizeof a), (long long)(N * C), ak_shape_str(s, b, sizeof b));

@@ -34,7 +34,7 @@ ak_tensor *ak_channel_standardize(ak_ctx *ctx, ak_tensor *x, int ghost, bool unb
         return ak_fail(ctx, AK_ESHAPE, "channel_standardize: input %s needs (N,C,...)", ak_shape_str(x, a, sizeof a));
     if (!(eps >= 0.0f) || !isfinite(eps))
         return ak_fail(ctx, AK_EINVAL, "channel_standardize: eps must be finite and >= 0, got %g", (double)eps);
-    int64_t N = x->shape[0], C = x->shape[1], P = N * C ? x->numel / (N * C) : 0;
+    int64_t N = x->shape[0], C = x->shape[1], P = N * C != 0 ? x->numel / (N * C) : 0;
     int64_t G = ghost <= 0 || ghost >= N ? N : ghost;
     int n_groups = G > 0 ? (int)((N + G - 1) / G) : 0;
     int64_t last = n_groups ? (N - (int64_t)(n_groups - 1) * G) * P : 0;
