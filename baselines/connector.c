@@ -24,8 +24,6 @@ int ak_connector_init(ak_connector_t *c, int kind, ak_params *ps, const char *pr
                               !bn, err));
     if (bn)
         AK_TRY(ak_bn_layer_init(&c->bn, ps, ak_name(name, "%s.bn", prefix), cout, err));
-    for (int i = 0; i < ps->n; i++) /* core/params.c's name pointers move when its array grows */
-        ps->items[i].t->name = ps->items[i].name;
     ak_init_torch_default_conv(c->conv.weight, c->conv.bias, seed);
     return AK_OK;
 }

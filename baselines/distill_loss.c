@@ -86,8 +86,6 @@ int ak_loss_add_param(ak_distill_loss *l, ak_params *ps, const char *name, int n
 }
 
 void ak_loss_finish_params(ak_distill_loss *l, ak_params *ps, bool frozen) {
-    for (int i = 0; i < ps->n; i++)
-        ps->items[i].t->name = ps->items[i].name;
     if (!frozen)
         return;
     char prefix[AK_PARAM_NAME_LEN];

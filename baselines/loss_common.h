@@ -36,9 +36,7 @@ int ak_loss_add_param(ak_distill_loss *l, ak_params *ps, const char *name, int n
                       ak_error *err);
 /* The tensor in slot i. */
 static inline ak_tensor *ak_loss_p(const ak_distill_loss *l, int i) { return ((const ak_loss_head *)l->state)->params[i]; }
-/* After registering: repair the registry's name pointers (core/params.c points t->name into its
- * items array, which moves when it grows) so name-keyed init (models/init.h) reads valid names; then
- * freeze the loss's own parameters when `frozen` (registered with trainable = false, §5.8). */
+/* After registering: freeze the loss's own parameters when `frozen` (trainable = false, §5.8). */
 void ak_loss_finish_params(ak_distill_loss *l, ak_params *ps, bool frozen);
 
 /* Record the weighted sub-terms of the last forward (names <= 15 chars). */

@@ -16,6 +16,7 @@ typedef struct ak_command {
 
 int ak_cmd_env(int argc, char **argv);
 int ak_cmd_train(int argc, char **argv);
+int ak_cmd_sweep(int argc, char **argv);
 int ak_cmd_data(int argc, char **argv);
 int ak_cmd_config(int argc, char **argv);
 int ak_cmd_h5(int argc, char **argv);

@@ -8,6 +8,7 @@
 static const ak_command commands[] = {
     {"env", "", "print the math libraries, kernel and threads this process uses", ak_cmd_env},
     {"train", "CONFIG.yaml [--set k=v] [--resume]", "train one run into an HDF5 run file", ak_cmd_train},
+    {"sweep", "SWEEP.yaml [--jobs N] [--dir DIR]", "run a matrix of runs (resumable) and index them", ak_cmd_sweep},
     {"data", "synth|info coco|cityscapes ...", "write a synthetic dataset / check a dataset's files", ak_cmd_data},
     {"config", "CONFIG.yaml [--set k=v] | --keys", "print the resolved run config and its run id / every key", ak_cmd_config},
     {"h5", "check|show RUN.h5", "validate a run file against the schema / print its provenance", ak_cmd_h5},

@@ -13,6 +13,7 @@
 #include "core/runtime.h"
 #include "store/fsutil.h"
 #include "store/h5util.h"
+#include "store/run_validate.h"
 
 const char *const ak_train_std_columns[AK_TRAIN_N_STD] = {"lr",           "loss_total", "loss_task", "loss_distill",
                                                           "avatar_weight", "time_s"};
@@ -100,7 +101,7 @@ static hid_t make_fapl(void) {
     H5AC_cache_config_t mdc;
     memset(&mdc, 0, sizeof mdc);
     mdc.version = H5AC__CURR_CACHE_CONFIG_VERSION;
-    if (getenv("AK_TEST_DEFAULT_MDC") == NULL && H5Pget_mdc_config(fapl, &mdc) >= 0) {
+    if (H5Pget_mdc_config(fapl, &mdc) >= 0) {
         mdc.evictions_enabled = false;
         mdc.incr_mode = H5C_incr__off;
         mdc.flash_incr_mode = H5C_flash_incr__off;
@@ -281,6 +282,14 @@ int ak_run_resume(ak_run **out, const char *final_path, int64_t iteration, ak_er
     char partial[AK_RUN_PATH_LEN];
     *out = NULL;
     AK_TRY(ak_run_partial_path(final_path, partial, sizeof partial, err));
+    if (!ak_file_exists(partial))
+        return ak_error_set(err, AK_EIO, "%s: cannot resume: no such run file", partial);
+    /* A kill during a flush can leave a damaged file: find out before appending to it. */
+    if (ak_run_validate(partial, NULL, err) != AK_OK) {
+        ak_error_prefix(err, "cannot resume %s (restart the run: the file was damaged, e.g. killed while flushing)",
+                        final_path);
+        return err ? err->code : AK_EFORMAT;
+    }
     ak_run *run;
     AK_TRY(ak_run_open(&run, partial, AK_RUN_APPEND, err));
     snprintf(run->final_path, sizeof run->final_path, "%s", final_path);

@@ -25,17 +25,19 @@
  *       (failed / interrupted runs keep the .partial name with that status, so a file under the
  *       final name is always a complete run)
  *   resume: ak_ckpt_load(...) gives iteration K; ak_run_resume(&run, "out/RUN.h5", K) reopens the
- *       .partial file and drops rows, evaluations and features after K (see ak_run_truncate_after),
- *       so the finished file holds the same values as an uninterrupted run.
+ *       .partial file and drops rows, evaluations and features after K (see
+ *       ak_run_truncate_after), so the finished file holds the same values as an uninterrupted
+ *       run (ak_run_compare in store/run_compare.h checks that).
  *
- * Durability: the file is flushed and fsync'd by ak_run_flush and ak_run_finish. HDF5 (1.10, no
- * journaling) does not guarantee a consistent file after a kill between flushes (in practice the
- * file is left as of its last flush: tested); checkpoints are the crash-safe state (separate file,
- * atomic rename), and the run file's state up to the last flush is what resume relies on. A failed
- * write (full disk, I/O error) returns AK_EIO naming the file and dataset; the space a flush needs
- * is reserved first, and after a failure the handle stops HDF5 from writing to the file at all, so
- * the file keeps its state of the last flush. The handle then refuses further writes (AK_ESTATE)
- * and should be closed. See SCHEMA.md ("Durability and crash behaviour").
+ * Durability: the file is flushed and fsync'd by ak_run_flush and ak_run_finish, and HDF5 writes
+ * its metadata only then (the run file's metadata cache never evicts), so a kill between two
+ * flushes leaves the file as of the first one (tested with kill -9). HDF5 1.10 has no journal: a
+ * kill *during* a flush (milliseconds per checkpoint) can leave a damaged file, which
+ * ak_run_resume detects and refuses. Checkpoints are the crash-safe state (separate file, atomic
+ * rename). A failed write (full disk, I/O error) returns AK_EIO naming the file and dataset; the
+ * space a flush needs is reserved first, and after a failure the handle stops HDF5 from writing to
+ * the file at all, so the file keeps its state of the last flush. The handle then refuses further
+ * writes (AK_ESTATE) and should be closed. See SCHEMA.md ("Durability and crash behaviour").
  *
  * Related: store/run_validate.h (schema check, `akdbench h5 check`), store/run_compare.h
  * (value-by-value comparison of two runs), store/checkpoint.h, store/results_index.h.
@@ -156,8 +158,10 @@ typedef enum ak_run_mode { AK_RUN_READ, AK_RUN_APPEND } ak_run_mode;
  * (AK_EVERSION otherwise) and /train must hold the declared columns (AK_EFORMAT). A missing file is
  * AK_EIO; a file that is not HDF5 or is truncated is AK_EFORMAT. */
 int ak_run_open(ak_run **out, const char *path, ak_run_mode mode, ak_error *err);
-/* Reopen final_path + ".partial" for appending after a checkpoint at `iteration`: truncates
- * everything logged after it (ak_run_truncate_after) and sets status "running". */
+/* Reopen final_path + ".partial" for appending after a checkpoint at `iteration`: validates the
+ * file (ak_run_validate: a damaged file is refused with the reason), truncates everything logged
+ * after `iteration` (ak_run_truncate_after), sets status "running" and flushes. The caller checks
+ * that the checkpoint's run_id (ak_ckpt_meta) equals the run file's (ak_run_read_info). */
 int ak_run_resume(ak_run **out, const char *final_path, int64_t iteration, ak_error *err);
 /* Drop train rows with iter > iteration (H5Dset_extent; columns of unequal length left by a
  * failed write are cut to the shortest), /eval and /features steps > iteration, and /checkpoint

@@ -48,12 +48,44 @@ int ak_net_seg_cfg(const ak_model_config *mc, int num_classes, ak_segmentor_cfg 
     return AK_OK;
 }
 
+int ak_net_det_cfg(const ak_model_config *mc, int num_classes, ak_detector_cfg *out, ak_error *err) {
+    ak_det_head_kind kind;
+    if (mc->arch == AK_ARCH_RETINANET)
+        kind = AK_HEAD_RETINANET;
+    else if (mc->arch == AK_ARCH_FCOS)
+        kind = AK_HEAD_FCOS;
+    else
+        return ak_error_set(err, AK_EINVAL, "model.arch: %d is not a detection architecture", mc->arch);
+    int depth = depth_of(mc->backbone);
+    if (!depth)
+        return ak_error_set(err, AK_EINVAL, "model.backbone: unknown backbone %d", mc->backbone);
+    *out = ak_detector_cfg_preset(kind, AK_DET_MMDET, depth, num_classes);
+    out->backbone.width_mult = (float)mc->width;
+    out->backbone.deep_stem = mc->deep_stem;
+    out->backbone.dilated = mc->dilated;
+    out->backbone.frozen_stages = mc->frozen_stages;
+    out->backbone.norm_eval = mc->norm_eval;
+    int neck = (int)lroundf((float)(mc->neck_channels > 0 ? mc->neck_channels : 256) * (float)mc->width);
+    if (neck < 8)
+        neck = 8;
+    out->neck.out_channels = neck;
+    out->retina.in_channels = out->retina.feat_channels = neck;
+    out->fcos.in_channels = out->fcos.feat_channels = neck;
+    /* GroupNorm(32) needs channels divisible by the groups: keep 32 groups when possible. */
+    while (out->fcos.gn_groups > 1 && neck % out->fcos.gn_groups)
+        out->fcos.gn_groups /= 2;
+    return AK_OK;
+}
+
 int ak_net_build(ak_net *n, const ak_model_config *mc, const ak_run_config *cfg, uint64_t seed, ak_error *err) {
     memset(n, 0, sizeof *n);
     n->task = cfg->task;
     ak_params_init(&n->ps);
-    if (cfg->task != AK_TASK_SEG)
-        return ak_error_set(err, AK_EUNSUP, "task det: the detection trainer is not built yet (issue 3/8)");
+    if (cfg->task == AK_TASK_DET) {
+        ak_detector_cfg dc;
+        AK_TRY(ak_net_det_cfg(mc, cfg->model.num_classes, &dc, err));
+        return ak_detector_init(&n->det, &n->ps, &dc, seed, err);
+    }
     ak_segmentor_cfg sc;
     AK_TRY(ak_net_seg_cfg(mc, cfg->model.num_classes, &sc, err));
     return ak_segmentor_init(&n->seg, &n->ps, &sc, seed, err);
@@ -62,5 +94,7 @@ int ak_net_build(ak_net *n, const ak_model_config *mc, const ak_run_config *cfg,
 void ak_net_free(ak_net *n) {
     if (n->task == AK_TASK_SEG)
         ak_segmentor_free(&n->seg);
+    else
+        ak_detector_free(&n->det);
     ak_params_free(&n->ps);
 }

@@ -1,21 +1,25 @@
 /* A model built from a run config's model section: one ak_params registry plus the task's network
- * (a segmentor now; detectors plug in here). Student and teacher are both ak_net. */
+ * (a segmentor or a detector). Student and teacher are both ak_net. */
 #ifndef AK_TRAIN_NET_H
 #define AK_TRAIN_NET_H
 
+#include "models/detector.h"
 #include "models/segmentor.h"
 #include "store/akd_config.h"
 
 typedef struct ak_net {
     int task; /* ak_task */
     ak_params ps;
-    ak_segmentor seg;
+    ak_segmentor seg; /* task seg */
+    ak_detector det;  /* task det */
 } ak_net;
 
-/* Builds and initialises (seeded) the network; AK_EUNSUP for architectures not built yet. */
+/* Builds and initialises (seeded) the network. */
 int ak_net_build(ak_net *n, const ak_model_config *mc, const ak_run_config *cfg, uint64_t seed, ak_error *err);
 void ak_net_free(ak_net *n);
 /* The segmentor configuration a model config maps to (mmseg channel conventions, see segmentor.h). */
 int ak_net_seg_cfg(const ak_model_config *mc, int num_classes, ak_segmentor_cfg *out, ak_error *err);
+/* The detector configuration (mmdet preset, widths scaled by model.width). */
+int ak_net_det_cfg(const ak_model_config *mc, int num_classes, ak_detector_cfg *out, ak_error *err);
 
 #endif

@@ -175,14 +175,14 @@ int ak_train_data_open(ak_train_data *d, const ak_run_config *cfg, int workers, 
         char ann[4200], img[4200];
         ak_coco_dataset_opts o;
         memset(&o, 0, sizeof o);
-        snprintf(ann, sizeof ann, "%s/annotations/instances_%s2017.json", d->root, cfg->dataset.train_split);
-        snprintf(img, sizeof img, "%s/%s2017", d->root, cfg->dataset.train_split);
+        snprintf(ann, sizeof ann, "%s/annotations/instances_%s.json", d->root, cfg->dataset.train_split);
+        snprintf(img, sizeof img, "%s/%s", d->root, cfg->dataset.train_split);
         o.ann_file = ann;
         o.img_dir = img;
         o.train = 1;
         AK_TRY(ak_coco_dataset_open(&d->coco_train, &o, err));
-        snprintf(ann, sizeof ann, "%s/annotations/instances_%s2017.json", d->root, cfg->dataset.val_split);
-        snprintf(img, sizeof img, "%s/%s2017", d->root, cfg->dataset.val_split);
+        snprintf(ann, sizeof ann, "%s/annotations/instances_%s.json", d->root, cfg->dataset.val_split);
+        snprintf(img, sizeof img, "%s/%s", d->root, cfg->dataset.val_split);
         o.train = 0;
         AK_TRY(ak_coco_dataset_open(&d->coco_val, &o, err));
         d->det_train.ds = &d->coco_train;

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/train/det_batch.h"
+#include "bench/train/det_eval.h"
 #include "bench/train/net.h"
 #include "bench/train/seg_eval.h"
 #include "bench/train/train_data.h"
@@ -33,6 +35,8 @@ typedef struct trainer {
     ak_lr_schedule sched;
     ak_ctx ctx;
     ak_run *run;
+    ak_coco val_gt; /* det: the validation annotations */
+    bool has_val_gt;
     int64_t iters_per_epoch, max_iters, start_iter;
 } trainer;
 
@@ -151,7 +155,7 @@ static int load_checkpoint(trainer *t, int64_t *iteration, ak_error *err) {
     return rc;
 }
 
-static int evaluate(trainer *t, int64_t step, double *metric, ak_error *err) {
+static int evaluate_seg(trainer *t, int64_t step, double *metric, ak_error *err) {
     ak_seg_metrics m;
     AK_TRY(ak_seg_evaluate(&t->ctx, &t->student, t->data.val, t->cfg.model.num_classes, t->cfg.eval.images, &m,
                            err));
@@ -165,6 +169,27 @@ static int evaluate(trainer *t, int64_t step, double *metric, ak_error *err) {
     return ak_run_write_eval(t->run, step, scalars, 3, arrays, 2, err);
 }
 
+static int evaluate_det(trainer *t, int64_t step, double *metric, ak_error *err) {
+    ak_coco_eval ev;
+    AK_TRY(ak_det_evaluate(&t->ctx, &t->student, t->data.val, &t->data.coco_val, &t->val_gt, &ev, err));
+    static const char *names[AK_COCO_STATS] = {"AP",  "AP50", "AP75",  "APs", "APm", "APl",
+                                               "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"};
+    ak_metric scalars[AK_COCO_STATS];
+    for (int i = 0; i < AK_COCO_STATS; i++) {
+        scalars[i].name = names[i];
+        scalars[i].value = ev.stats[i];
+    }
+    ak_metric_array arrays[1] = {{"per_category_ap", ev.cat_ap, ev.cat_ids, ev.n_cats}};
+    *metric = ev.stats[0];
+    int rc = ak_run_write_eval(t->run, step, scalars, AK_COCO_STATS, arrays, 1, err);
+    ak_coco_eval_free(&ev);
+    return rc;
+}
+
+static int evaluate(trainer *t, int64_t step, double *metric, ak_error *err) {
+    return t->cfg.task == AK_TASK_DET ? evaluate_det(t, step, metric, err) : evaluate_seg(t, step, metric, err);
+}
+
 static void progress_line(const trainer *t, int64_t it, double rate, double loss, double task, double distill,
                           double lr) {
     double eta = rate > 0 ? (double)(t->max_iters - it - 1) / rate : 0;
@@ -174,20 +199,37 @@ static void progress_line(const trainer *t, int64_t it, double rate, double loss
     fflush(stderr);
 }
 
+/* The student's forward with the tape on and its task loss (scalar); taps may be NULL. */
+static ak_tensor *task_loss(trainer *t, const ak_batch *b, int64_t it, ak_tensor *x, ak_taps *taps) {
+    ak_ctx *ctx = &t->ctx;
+    if (t->cfg.task == AK_TASK_DET) {
+        ak_det_image *imgs;
+        ak_det_target *tg;
+        ak_det_losses l;
+        if (ak_det_batch_targets(ctx, b, &imgs, &tg) != AK_OK ||
+            ak_detector_loss(ctx, &t->student.det, x, imgs, tg, &l, taps, NULL) != AK_OK)
+            return NULL;
+        return l.total;
+    }
+    ak_rng drop = {(uint64_t)t->cfg.train.seed, ak_rng_stream(AK_STREAM_DROPOUT, (uint64_t)it, 0, 0)};
+    ak_seg_outputs out;
+    ak_seg_losses l;
+    if (ak_segmentor_forward(ctx, &t->student.seg, x, true, drop, &out, taps) != AK_OK ||
+        ak_segmentor_loss(ctx, &t->student.seg, &out, b->labels, b->lab_h, b->lab_w, &l) != AK_OK)
+        return NULL;
+    return l.total;
+}
+
 static int train_step(trainer *t, const ak_batch *b, int64_t it, ak_train_row *row, ak_error *err) {
     ak_ctx *ctx = &t->ctx;
     ak_ctx_reset(ctx);
     int64_t shape[4] = {b->n, 3, b->h, b->w};
     ak_tensor *x = ak_tensor_from(ctx, 4, shape, b->images);
-    ak_rng drop = {(uint64_t)t->cfg.train.seed, ak_rng_stream(AK_STREAM_DROPOUT, (uint64_t)it, 0, 0)};
-    ak_seg_outputs out;
-    ak_seg_losses losses;
-    if (!x || ak_segmentor_forward(ctx, &t->student.seg, x, true, drop, &out, NULL) != AK_OK ||
-        ak_segmentor_loss(ctx, &t->student.seg, &out, b->labels, b->lab_h, b->lab_w, &losses) != AK_OK)
+    ak_tensor *total = x ? task_loss(t, b, it, x, NULL) : NULL;
+    if (!total)
         return ak_error_set(err, ctx->err.code, "iteration %lld: %s", (long long)it, ctx->err.msg);
-    if (ak_check_finite(ctx, losses.total, "loss_task") != AK_OK)
+    if (ak_check_finite(ctx, total, "loss_task") != AK_OK)
         return ak_error_set(err, AK_ENAN, "iteration %lld: %s", (long long)it, ctx->err.msg);
-    ak_tensor *total = losses.total;
     double distill = 0.0;
     ak_params_zero_grad(&t->student.ps);
     if (ak_backward(ctx, total) != AK_OK)
@@ -209,9 +251,6 @@ static int train_step(trainer *t, const ak_batch *b, int64_t it, ak_train_row *r
 static int setup(trainer *t, ak_error *err) {
     const ak_train_opts *o = t->opts;
     AK_TRY(ak_run_config_load(o->config_path, o->sets, o->n_sets, &t->cfg, &t->yaml, err));
-    if (t->cfg.task != AK_TASK_SEG)
-        return ak_error_set(err, AK_EUNSUP, "%s: task det: the detection trainer is not built yet (issue 8)",
-                            o->config_path);
     if (t->cfg.distill.method != AK_DISTILL_NONE)
         return ak_error_set(err, AK_EUNSUP, "%s: distill.method: the distiller is not wired into the trainer yet",
                             o->config_path);
@@ -234,6 +273,14 @@ static int setup(trainer *t, ak_error *err) {
     if (t->iters_per_epoch <= 0)
         return ak_error_set(err, AK_EINVAL, "train.batch_size %d is larger than the %lld training images",
                             t->cfg.train.batch_size, (long long)t->data.n_train);
+    if (t->cfg.task == AK_TASK_DET) {
+        if (t->data.coco_train.n_classes != t->cfg.model.num_classes)
+            return ak_error_set(err, AK_EINVAL, "%s: model.num_classes is %d but %s has %d categories",
+                                o->config_path, t->cfg.model.num_classes, t->data.coco_train.ann_file,
+                                t->data.coco_train.n_classes);
+        AK_TRY(ak_coco_load(&t->val_gt, t->data.coco_val.ann_file, err));
+        t->has_val_gt = true;
+    }
     AK_TRY(ak_net_build(&t->student, &t->cfg.model.student, &t->cfg, (uint64_t)t->cfg.train.seed, err));
     AK_TRY(build_schedule(t, err));
     AK_TRY(build_optimizer(t, err));
@@ -342,6 +389,8 @@ static void teardown(trainer *t) {
     if (t->has_teacher)
         ak_net_free(&t->teacher);
     ak_train_data_close(&t->data);
+    if (t->has_val_gt)
+        ak_coco_free(&t->val_gt);
     ak_ctx_free(&t->ctx);
     free(t->yaml);
 }

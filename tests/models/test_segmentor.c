@@ -8,6 +8,20 @@
 #include "models/init.h"
 #include "models/segmentor.h"
 
+/* Stem parameters sit before the max-pool's arg-max: see tests/models/test_resnet.c. DeepLabV3's
+ * image-pool branch batch-normalises N = 2 values per channel (1x1 after the global pool), which
+ * amplifies float32 error ~100x (1e-6 at its input, 1e-4 at its output, in PyTorch as here): every
+ * gradient that flows back through it (the image-pool conv and the whole backbone) carries ~2e-4
+ * (L2) float32 noise, up to 1.8e-3 on single elements in PyTorch float32 vs float64 and 2.6e-3 ours
+ * vs PyTorch float32, measured over all elements. */
+static double grad_tolerance(const char *tag, const char *param) {
+    if (strstr(param, "backbone.stem."))
+        return 5e-2;
+    if (strcmp(tag, "aspp") == 0 && (strncmp(param, "backbone.", 9) == 0 || strstr(param, ".image_pool.")))
+        return 5e-3;
+    return 1e-3;
+}
+
 static void check(const char *tag, ak_seg_head_kind kind) {
     ak_safetensors fx;
     ak_fixture_open(&fx, "models/segmentor.safetensors");
@@ -57,9 +71,7 @@ static void check(const char *tag, ak_seg_head_kind kind) {
         if (!ps.items[i].trainable)
             continue;
         snprintf(name, sizeof name, "%s.grad.%s", tag, ps.items[i].name);
-        /* stem parameters sit before the max-pool's arg-max: see tests/models/test_resnet.c */
-        ak_assert_digest(name, &fx, name, ps.items[i].t, ps.items[i].t->grad,
-                         strstr(ps.items[i].name, "backbone.stem.") ? 5e-2 : 1e-3);
+        ak_assert_digest(name, &fx, name, ps.items[i].t, ps.items[i].t->grad, grad_tolerance(tag, ps.items[i].name));
         checked++;
     }
     ck_assert_int_gt(checked, 40);
