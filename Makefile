@@ -6,7 +6,7 @@ CMAKE_ARGS ?=
 JOBS       ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all deps configure build test test-asan bench-coco bench-cityscapes perf fixtures clean
+.PHONY: all deps configure build test test-asan bench-coco bench-cityscapes ablation-avatars report perf fixtures clean
 
 all: build
 
@@ -35,6 +35,13 @@ bench-coco: build
 
 bench-cityscapes: build
 	@sh bench/run_default.sh cityscapes $(BUILD)
+
+ablation-avatars: build
+	@sh bench/run_default.sh ablation $(BUILD)
+
+# Rebuild the reports of every sweep folder under runs/ from its run files.
+report: build
+	@for d in runs/*/; do [ -f "$$d/results.h5" ] && $(BUILD)/akdbench report "$$d" --format md,csv,tex; done; true
 
 # Regenerate the PyTorch reference fixtures under tests/fixtures (needs python3-torch).
 fixtures:

@@ -22,5 +22,6 @@ int ak_cmd_config(int argc, char **argv);
 int ak_cmd_h5(int argc, char **argv);
 int ak_cmd_eval_coco(int argc, char **argv);
 int ak_cmd_eval_seg(int argc, char **argv);
+int ak_cmd_avatars(int argc, char **argv);
 
 #endif

@@ -1,9 +1,34 @@
 #!/bin/sh
-# make bench-coco / bench-cityscapes: the default sweep for a task (see README).
+# make bench-coco / bench-cityscapes / ablation-avatars: run a sweep and print its report.
+#   bench/run_default.sh coco|cityscapes|ablation BUILD_DIR
+# Without COCO_ROOT / CITYSCAPES_ROOT: the synthetic default sweep (bench/configs/sweeps/synth_*.yaml)
+# on a dataset generated on the spot. With them: the same sweep on the real data, where the presets'
+# sizes are those of the synthetic default unless AKD_SWEEP names another sweep file.
+# JOBS (default 2) runs in parallel, each with nproc/JOBS threads. Results go to runs/<sweep>/.
 set -eu
 task=$1
 build=${2:-build}
-echo "akdbench: default $task benchmark"
+jobs=${JOBS:-2}
+case $task in
+  coco)       sweep=bench/configs/sweeps/synth_coco.yaml;       root=${COCO_ROOT:-} ;;
+  cityscapes) sweep=bench/configs/sweeps/synth_cityscapes.yaml; root=${CITYSCAPES_ROOT:-} ;;
+  ablation)   sweep=bench/configs/sweeps/ablation_avatars.yaml; root=${CITYSCAPES_ROOT:-} ;;
+  *) echo "usage: $0 coco|cityscapes|ablation [BUILD_DIR]" >&2; exit 2 ;;
+esac
+sweep=${AKD_SWEEP:-$sweep}
+name=$(basename "$sweep" .yaml)
+dir=${AKD_RUNS:-runs}/$name
+set --
+if [ -n "$root" ]; then
+  set -- --set dataset.synthetic=false --set "dataset.root=$root"
+  dir=${AKD_RUNS:-runs}/$name-real
+fi
+AKD_GIT_COMMIT=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+export AKD_GIT_COMMIT
 "$build/akdbench" env
-echo "akdbench: the $task pipeline is being built (see README, Status); nothing else to run yet." >&2
-exit 1
+echo "akdbench: sweep $sweep -> $dir ($jobs jobs)"
+"$build/akdbench" sweep "$sweep" --dir "$dir" --jobs "$jobs" "$@"
+if "$build/akdbench" report --help >/dev/null 2>&1; then
+  "$build/akdbench" report "$dir" --format md,csv,tex
+  [ -f "$dir/report/table.md" ] && cat "$dir/report/table.md"
+fi

@@ -5,7 +5,7 @@
 # to build, test or run a benchmark).
 set -eu
 pkgs="build-essential cmake pkg-config libopenblas0-openmp libopenblas-openmp-dev libhdf5-dev hdf5-tools
-check libsubunit-dev libjansson-dev libyaml-dev libjpeg62-turbo-dev libpng-dev"
+check libsubunit-dev libjansson-dev libyaml-dev libjpeg62-turbo-dev libpng-dev libcairo2-dev"
 if [ "${AK_WITH_TORCH:-0}" = 1 ]; then pkgs="$pkgs python3-torch python3-torchvision python3-numpy"; fi
 missing=""
 for p in $pkgs; do

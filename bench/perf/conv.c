@@ -2,8 +2,9 @@
  * forward and backward (dX + dW) on the ResNet-50 stage shapes at 512x512 input, batch 2, as a table
  * that bench/perf/conv_torch.py prints in the same format for PyTorch.
  *
- * Usage: perf_conv [--reps N] [--threads T] [--tile FLOATS] [--blas] [--cpu-time] [--only NAME]
+ * Usage: perf_conv [--reps N] [--threads T] [--tile FLOATS] [--blas] [--compare] [--cpu-time] [--only NAME]
  *   --tile sets the im2col tile budget of the OpenBLAS path, --blas forces that path everywhere,
+ *   --compare also times the OpenBLAS path, alternating with the default one (same conditions),
  *   --cpu-time times with process CPU time / threads (a diagnostic on a loaded machine).
  * Each number is the best of N repetitions (default 3) after one warm-up: the machine is shared,
  * and the best run is the one least disturbed. Not a test; prints only.
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #include "core/cpu/conv2d.h"
+#include "core/cpu/conv2d_igemm.h"
 #include "core/rng.h"
 #include "core/runtime.h"
 
@@ -85,9 +87,31 @@ static double sgemm_gflops(int n, int reps) {
     return 2.0 * n * (double)n * n / best * 1e-9;
 }
 
+/* One forward and one backward (dX + dW) of g; returns the two times. */
+static void run_once(const ak_conv2d_geom *g, float *const *buf, float *ws, double *tf, double *tb) {
+    float *x = buf[0], *w = buf[1], *b = buf[2], *y = buf[3], *dy = buf[4], *dx = buf[5], *dw = buf[6];
+    double t0 = now_s();
+    ak_cpu_conv2d_fwd(y, x, w, b, g, ws);
+    double t1 = now_s();
+    ak_cpu_conv2d_bwd(dx, dw, dy, x, w, g, ws);
+    double t2 = now_s();
+    *tf = t1 - t0, *tb = t2 - t1;
+}
+
+static double best_ceiling(int reps) {
+    double ceiling = 0;
+    for (int n = 1024; n <= 2048; n += 512) {
+        double gf = sgemm_gflops(n, reps);
+        printf("sgemm n=%d: %.1f GFLOP/s\n", n, gf);
+        if (gf > ceiling)
+            ceiling = gf;
+    }
+    return ceiling;
+}
+
 int main(int argc, char **argv) {
     ak_runtime_bootstrap(argc, argv);
-    int reps = 3, threads = 0;
+    int reps = 3, threads = 0, compare = 0;
     int64_t tile = 0;
     int impl = AK_CONV2D_IMPL_AUTO;
     const char *only = NULL;
@@ -102,10 +126,13 @@ int main(int argc, char **argv) {
             g_cpu_time = 1;
         else if (!strcmp(argv[i], "--blas"))
             impl = AK_CONV2D_IMPL_BLAS;
+        else if (!strcmp(argv[i], "--compare"))
+            compare = 1;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--reps N] [--threads T] [--tile FLOATS] [--blas] [--cpu-time] [--only NAME]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--reps N] [--threads T] [--tile FLOATS] [--blas] [--compare] [--cpu-time] "
+                            "[--only NAME]\n", argv[0]);
             return 2;
         }
     }
@@ -116,20 +143,16 @@ int main(int argc, char **argv) {
     char desc[256];
     ak_runtime_describe(desc, sizeof desc);
     printf("akdbench conv2d: %s, %s, im2col tile %lld floats\n", desc,
-           impl == AK_CONV2D_IMPL_BLAS ? "OpenBLAS+im2col forced" : "auto (implicit GEMM where supported)",
+           impl == AK_CONV2D_IMPL_BLAS                 ? "OpenBLAS+im2col forced"
+           : ak_cpu_conv2d_igemm_supported()           ? "implicit GEMM (own AVX-512 kernels)"
+                                                       : "OpenBLAS+im2col (no AVX-512)",
            (long long)(tile ? tile : AK_CONV2D_TILE_FLOATS));
 
-    double ceiling = 0;
-    for (int n = 1024; n <= 2048; n += 512) {
-        double gf = sgemm_gflops(n, reps);
-        printf("sgemm n=%d: %.1f GFLOP/s\n", n, gf);
-        if (gf > ceiling)
-            ceiling = gf;
-    }
-    printf("ceiling (best sgemm): %.1f GFLOP/s%s\n\n", ceiling, g_cpu_time ? " [CPU-time based, diagnostic only]" : "");
-    printf("%-26s %7s | %8s %8s %6s | %8s %8s %6s\n", "conv (batch 2)", "GFLOP", "fwd ms", "GFLOP/s", "%ceil",
+    double ceiling = best_ceiling(reps);
+    printf("%-26s %7s | %8s %8s %6s | %8s %8s %6s", "conv (batch 2)", "GFLOP", "fwd ms", "GFLOP/s", "%ceil",
            "bwd ms", "GFLOP/s", "%ceil");
-    double tot_flop = 0, tot_fwd = 0, tot_bwd = 0;
+    printf(compare ? " | blas fwd  blas bwd\n" : "\n");
+    double tot_flop = 0, tot_fwd = 0, tot_bwd = 0, tot_bf = 0, tot_bb = 0;
     for (int s = 0; s < N_SHAPES; s++) {
         const shape *sh = &SHAPES[s];
         if (only && !strstr(sh->name, only))
@@ -137,33 +160,45 @@ int main(int argc, char **argv) {
         ak_conv2d_geom g = {BATCH, sh->c, sh->hw, sh->hw, sh->o, sh->k, sh->k, 0, 0, sh->stride, sh->stride,
                             sh->k / 2, sh->k / 2, 1, 1, 1, tile, impl};
         ak_cpu_conv2d_out_size(&g);
-        int64_t nx = g.n * g.c * g.h * g.w, nw = g.o * g.c * g.kh * g.kw, ny = g.n * g.o * g.ho * g.wo;
-        int64_t nws = ak_cpu_conv2d_fwd_ws_floats(&g), nbws = ak_cpu_conv2d_bwd_ws_floats(&g);
-        nws = nbws > nws ? nbws : nws;
-        float *x = rand_buf(nx, 4), *w = rand_buf(nw, 5), *b = rand_buf(g.o, 6), *y = rand_buf(ny, 7);
-        float *dy = rand_buf(ny, 8), *dx = rand_buf(nx, 9), *dw = rand_buf(nw, 10);
-        float *ws = rand_buf(nws > 0 ? nws : 1, 11);
-        double flop = 2.0 * (double)(g.n * g.o * g.ho * g.wo) * (double)(g.c * g.kh * g.kw);
-        double best_f = 1e30, best_b = 1e30;
-        for (int r = 0; r <= reps; r++) {
-            double t0 = now_s();
-            ak_cpu_conv2d_fwd(y, x, w, b, &g, ws);
-            double t1 = now_s();
-            ak_cpu_conv2d_bwd(dx, dw, dy, x, w, &g, ws);
-            double t2 = now_s();
-            if (r > 0) {
-                best_f = t1 - t0 < best_f ? t1 - t0 : best_f;
-                best_b = t2 - t1 < best_b ? t2 - t1 : best_b;
-            }
+        ak_conv2d_geom gb = g;
+        gb.impl = AK_CONV2D_IMPL_BLAS;
+        int64_t nx = g.n * g.c * g.h * g.w, nw = g.o * g.c * g.kh * g.kw, ny = g.n * g.o * g.ho * g.wo, nws = 1;
+        const ak_conv2d_geom *gs[2] = {&g, &gb};
+        for (int v = 0; v < 1 + compare; v++) {
+            int64_t f = ak_cpu_conv2d_fwd_ws_floats(gs[v]), b = ak_cpu_conv2d_bwd_ws_floats(gs[v]);
+            nws = f > nws ? f : nws;
+            nws = b > nws ? b : nws;
         }
-        double gf_f = flop / best_f * 1e-9, gf_b = 2 * flop / best_b * 1e-9;
-        printf("%-26s %7.2f | %8.2f %8.1f %5.0f%% | %8.2f %8.1f %5.0f%%\n", sh->name, flop * 1e-9, best_f * 1e3,
-               gf_f, 100 * gf_f / ceiling, best_b * 1e3, gf_b, 100 * gf_b / ceiling);
-        tot_flop += flop, tot_fwd += best_f, tot_bwd += best_b;
-        free(x), free(w), free(b), free(y), free(dy), free(dx), free(dw), free(ws);
+        float *buf[7] = {rand_buf(nx, 4), rand_buf(nw, 5), rand_buf(g.o, 6), rand_buf(ny, 7), rand_buf(ny, 8),
+                         rand_buf(nx, 9), rand_buf(nw, 10)};
+        float *ws = rand_buf(nws, 11);
+        double flop = 2.0 * (double)(g.n * g.o * g.ho * g.wo) * (double)(g.c * g.kh * g.kw);
+        double best[2][2] = {{1e30, 1e30}, {1e30, 1e30}};
+        for (int r = 0; r <= reps; r++) /* the two implementations alternate: same conditions */
+            for (int v = 0; v < 1 + compare; v++) {
+                double tf, tb;
+                run_once(gs[v], buf, ws, &tf, &tb);
+                if (r > 0) {
+                    best[v][0] = tf < best[v][0] ? tf : best[v][0];
+                    best[v][1] = tb < best[v][1] ? tb : best[v][1];
+                }
+            }
+        double gf_f = flop / best[0][0] * 1e-9, gf_b = 2 * flop / best[0][1] * 1e-9;
+        printf("%-26s %7.2f | %8.2f %8.1f %5.0f%% | %8.2f %8.1f %5.0f%%", sh->name, flop * 1e-9, best[0][0] * 1e3,
+               gf_f, 100 * gf_f / ceiling, best[0][1] * 1e3, gf_b, 100 * gf_b / ceiling);
+        if (compare)
+            printf(" | %8.1f %9.1f", flop / best[1][0] * 1e-9, 2 * flop / best[1][1] * 1e-9);
+        printf("\n");
+        tot_flop += flop, tot_fwd += best[0][0], tot_bwd += best[0][1], tot_bf += best[1][0], tot_bb += best[1][1];
+        for (int k = 0; k < 7; k++)
+            free(buf[k]);
+        free(ws);
     }
     double gf_f = tot_flop / tot_fwd * 1e-9, gf_b = 2 * tot_flop / tot_bwd * 1e-9;
-    printf("%-26s %7.2f | %8.2f %8.1f %5.0f%% | %8.2f %8.1f %5.0f%%\n", "total", tot_flop * 1e-9, tot_fwd * 1e3,
+    printf("%-26s %7.2f | %8.2f %8.1f %5.0f%% | %8.2f %8.1f %5.0f%%", "total", tot_flop * 1e-9, tot_fwd * 1e3,
            gf_f, 100 * gf_f / ceiling, tot_bwd * 1e3, gf_b, 100 * gf_b / ceiling);
+    if (compare)
+        printf(" | %8.1f %9.1f", tot_flop / tot_bf * 1e-9, 2 * tot_flop / tot_bb * 1e-9);
+    printf("\n(GFLOP/s: forward = 2*N*O*C*kh*kw*Ho*Wo / time; backward = dX + dW, twice the forward FLOPs)\n");
     return 0;
 }

@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include "bench/train/det_batch.h"
+#include "bench/train/distill_step.h"
 #include "bench/train/det_eval.h"
 #include "bench/train/net.h"
 #include "bench/train/seg_eval.h"
 #include "bench/train/train_data.h"
+#include "core/ops/elementwise.h"
 #include "core/ops/loss.h"
 #include "core/optim.h"
 #include "core/runtime.h"
@@ -35,6 +37,8 @@ typedef struct trainer {
     ak_lr_schedule sched;
     ak_ctx ctx;
     ak_run *run;
+    ak_train_distill td; /* when distilling */
+    double *extra;       /* td.n_cols values of the extra log columns */
     ak_coco val_gt; /* det: the validation annotations */
     bool has_val_gt;
     int64_t iters_per_epoch, max_iters, start_iter;
@@ -155,9 +159,9 @@ static int load_checkpoint(trainer *t, int64_t *iteration, ak_error *err) {
     return rc;
 }
 
-static int evaluate_seg(trainer *t, int64_t step, double *metric, ak_error *err) {
+static int evaluate_seg(trainer *t, const ak_net *net, int64_t step, double *metric, ak_error *err) {
     ak_seg_metrics m;
-    AK_TRY(ak_seg_evaluate(&t->ctx, &t->student, t->data.val, t->cfg.model.num_classes, t->cfg.eval.images, &m,
+    AK_TRY(ak_seg_evaluate(&t->ctx, net, t->data.val, t->cfg.model.num_classes, t->cfg.eval.images, &m,
                            err));
     ak_metric scalars[3] = {{"mIoU", m.miou}, {"aAcc", m.aacc}, {"mAcc", m.macc}};
     int64_t ids[AK_SEG_MAX_CLASSES];
@@ -169,9 +173,9 @@ static int evaluate_seg(trainer *t, int64_t step, double *metric, ak_error *err)
     return ak_run_write_eval(t->run, step, scalars, 3, arrays, 2, err);
 }
 
-static int evaluate_det(trainer *t, int64_t step, double *metric, ak_error *err) {
+static int evaluate_det(trainer *t, const ak_net *net, int64_t step, double *metric, ak_error *err) {
     ak_coco_eval ev;
-    AK_TRY(ak_det_evaluate(&t->ctx, &t->student, t->data.val, &t->data.coco_val, &t->val_gt, &ev, err));
+    AK_TRY(ak_det_evaluate(&t->ctx, net, t->data.val, &t->data.coco_val, &t->val_gt, &ev, err));
     static const char *names[AK_COCO_STATS] = {"AP",  "AP50", "AP75",  "APs", "APm", "APl",
                                                "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"};
     ak_metric scalars[AK_COCO_STATS];
@@ -186,8 +190,13 @@ static int evaluate_det(trainer *t, int64_t step, double *metric, ak_error *err)
     return rc;
 }
 
+static int evaluate_net(trainer *t, const ak_net *net, int64_t step, double *metric, ak_error *err) {
+    return t->cfg.task == AK_TASK_DET ? evaluate_det(t, net, step, metric, err)
+                                      : evaluate_seg(t, net, step, metric, err);
+}
+
 static int evaluate(trainer *t, int64_t step, double *metric, ak_error *err) {
-    return t->cfg.task == AK_TASK_DET ? evaluate_det(t, step, metric, err) : evaluate_seg(t, step, metric, err);
+    return evaluate_net(t, &t->student, step, metric, err);
 }
 
 static void progress_line(const trainer *t, int64_t it, double rate, double loss, double task, double distill,
@@ -225,12 +234,31 @@ static int train_step(trainer *t, const ak_batch *b, int64_t it, ak_train_row *r
     ak_ctx_reset(ctx);
     int64_t shape[4] = {b->n, 3, b->h, b->w};
     ak_tensor *x = ak_tensor_from(ctx, 4, shape, b->images);
-    ak_tensor *total = x ? task_loss(t, b, it, x, NULL) : NULL;
-    if (!total)
+    ak_taps s_taps;
+    ak_taps_clear(&s_taps);
+    ak_tensor *task = x ? task_loss(t, b, it, x, t->has_teacher ? &s_taps : NULL) : NULL;
+    if (!task)
         return ak_error_set(err, ctx->err.code, "iteration %lld: %s", (long long)it, ctx->err.msg);
-    if (ak_check_finite(ctx, total, "loss_task") != AK_OK)
+    if (ak_check_finite(ctx, task, "loss_task") != AK_OK)
         return ak_error_set(err, AK_ENAN, "iteration %lld: %s", (long long)it, ctx->err.msg);
+    ak_tensor *total = task;
     double distill = 0.0;
+    if (t->has_teacher) {
+        ak_tensor *ld = ak_train_distill_loss(&t->td, ctx, &t->cfg, &t->teacher, b, x, &s_taps, it);
+        if (!ld)
+            return ak_error_set(err, ctx->err.code, "iteration %lld: distillation: %s", (long long)it, ctx->err.msg);
+        ak_train_distill_values(&t->td, t->extra);
+        for (int i = 0; i < t->td.n_cols; i++)
+            if (!isfinite(t->extra[i]) && i < t->td.n_cols - t->td.n_akd_cols)
+                return ak_error_set(err, AK_ENAN, "iteration %lld: loss term %s is %g", (long long)it,
+                                    t->td.cols[i], t->extra[i]);
+        if (ak_check_finite(ctx, ld, "loss_distill") != AK_OK)
+            return ak_error_set(err, AK_ENAN, "iteration %lld: %s", (long long)it, ctx->err.msg);
+        distill = ld->data[0];
+        total = ak_add(ctx, task, ld);
+        if (!total)
+            return ak_error_set(err, ctx->err.code, "iteration %lld: %s", (long long)it, ctx->err.msg);
+    }
     ak_params_zero_grad(&t->student.ps);
     if (ak_backward(ctx, total) != AK_OK)
         return ak_error_set(err, ctx->err.code, "iteration %lld: %s", (long long)it, ctx->err.msg);
@@ -242,18 +270,56 @@ static int train_step(trainer *t, const ak_batch *b, int64_t it, ak_train_row *r
     row->iter = it;
     row->lr = ak_lr_at(&t->sched, t->cfg.optim.lr, it);
     row->loss_total = total->data[0];
-    row->loss_task = total->data[0] - distill;
+    row->loss_task = task->data[0];
     row->loss_distill = distill;
+    row->extra = t->extra;
     row->avatar_weight = t->cfg.akd.enabled ? 1.0 : 0.0;
     return AK_OK;
+}
+
+/* SHA-256 over every teacher tensor's name and bytes: what the run's numbers depend on. */
+static void params_hash(const ak_params *ps, char hex[AK_SHA256_HEX_LEN]) {
+    ak_sha256 h;
+    ak_sha256_init(&h);
+    for (int i = 0; i < ps->n; i++) {
+        ak_sha256_update(&h, ps->items[i].name, strlen(ps->items[i].name) + 1);
+        ak_sha256_update(&h, ps->items[i].t->data, (size_t)ps->items[i].t->numel * sizeof(float));
+    }
+    uint8_t d[32];
+    ak_sha256_final(&h, d);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+}
+
+/* The frozen teacher: built from model.teacher, weights loaded strictly, then the distiller. */
+static int setup_teacher(trainer *t, ak_error *err) {
+    const ak_run_config *c = &t->cfg;
+    if (!c->model.teacher.weights[0])
+        return ak_error_set(err, AK_EINVAL,
+                            "%s: model.teacher.weights is empty: distillation needs a trained teacher (the sweep "
+                            "trains it first; or give a run file / checkpoint)", t->opts->config_path);
+    AK_TRY(ak_net_build(&t->teacher, &c->model.teacher, c, (uint64_t)c->train.seed + 7777u, err));
+    t->has_teacher = true;
+    if (ak_ckpt_load_params(c->model.teacher.weights, NULL, &t->teacher.ps, err) != AK_OK) {
+        ak_error_prefix(err, "model.teacher.weights");
+        return err->code;
+    }
+    ak_teacher_freeze(&t->teacher.ps);
+    params_hash(&t->teacher.ps, t->teacher_hash);
+    if (c->model.inherit_from_teacher != AK_INHERIT_NONE)
+        AK_TRY(ak_inherit_from_teacher(&t->student.ps, &t->teacher.ps, c->model.inherit_from_teacher, NULL, err));
+    int ph = c->dataset.crop_size.n == 2 && c->dataset.crop_size.v[0] > 0 ? c->dataset.crop_size.v[0] : 64;
+    int pw = c->dataset.crop_size.n == 2 && c->dataset.crop_size.v[1] > 0 ? c->dataset.crop_size.v[1] : 64;
+    if (c->task == AK_TASK_DET)
+        ph = pw = 128;
+    AK_TRY(ak_train_distill_init(&t->td, c, &t->ctx, &t->student, &t->teacher, ph, pw, err));
+    t->extra = calloc((size_t)(t->td.n_cols > 0 ? t->td.n_cols : 1), sizeof *t->extra);
+    return t->extra ? AK_OK : ak_error_set(err, AK_ENOMEM, "trainer: out of memory");
 }
 
 static int setup(trainer *t, ak_error *err) {
     const ak_train_opts *o = t->opts;
     AK_TRY(ak_run_config_load(o->config_path, o->sets, o->n_sets, &t->cfg, &t->yaml, err));
-    if (t->cfg.distill.method != AK_DISTILL_NONE)
-        return ak_error_set(err, AK_EUNSUP, "%s: distill.method: the distiller is not wired into the trainer yet",
-                            o->config_path);
     if (o->run_path)
         snprintf(t->run_path, sizeof t->run_path, "%s", o->run_path);
     else
@@ -282,11 +348,12 @@ static int setup(trainer *t, ak_error *err) {
         t->has_val_gt = true;
     }
     AK_TRY(ak_net_build(&t->student, &t->cfg.model.student, &t->cfg, (uint64_t)t->cfg.train.seed, err));
-    AK_TRY(build_schedule(t, err));
-    AK_TRY(build_optimizer(t, err));
     if (ak_ctx_init(&t->ctx, 0, 0) != AK_OK)
         return ak_error_set(err, AK_ENOMEM, "cannot create the execution context");
-    return AK_OK;
+    if (t->cfg.distill.method != AK_DISTILL_NONE)
+        AK_TRY(setup_teacher(t, err));
+    AK_TRY(build_schedule(t, err));
+    return build_optimizer(t, err);
 }
 
 static int open_run(trainer *t, ak_error *err) {
@@ -309,7 +376,14 @@ static int open_run(trainer *t, ak_error *err) {
     prov.threads = ak_runtime_threads();
     prov.seed = (uint64_t)t->cfg.train.seed;
     prov.teacher_weights_hash = t->has_teacher ? t->teacher_hash : NULL;
-    return ak_run_create(&t->run, t->run_path, &prov, err);
+    prov.extra_losses = t->has_teacher ? t->td.col_ptrs : NULL;
+    prov.n_extra_losses = t->has_teacher ? t->td.n_cols : 0;
+    AK_TRY(ak_run_create(&t->run, t->run_path, &prov, err));
+    if (t->has_teacher) { /* the teacher's own metric, recorded before the student trains */
+        double m;
+        AK_TRY(evaluate_net(t, &t->teacher, AK_EVAL_TEACHER, &m, err));
+    }
+    return AK_OK;
 }
 
 static int loop(trainer *t, ak_train_result *res, ak_error *err) {
@@ -386,8 +460,11 @@ static void teardown(trainer *t) {
     }
     ak_optim_free(&t->opt);
     ak_net_free(&t->student);
-    if (t->has_teacher)
+    if (t->has_teacher) {
+        ak_train_distill_free(&t->td);
         ak_net_free(&t->teacher);
+    }
+    free(t->extra);
     ak_train_data_close(&t->data);
     if (t->has_val_gt)
         ak_coco_free(&t->val_gt);

@@ -115,12 +115,11 @@ AK_AVX512 static void run_task(float *y, const float *x, const float *ap, const 
                 init = accumulate ? INIT_LOAD_BIAS : INIT_BIAS;
             for (int64_t np = 0; np < npan; np++) {
                 const int64_t pa = p0 + np * NR, valid = p1 - pa;
-                const __mmask16 m0 = lane_mask(valid), m1 = lane_mask(valid - 16), m2 = lane_mask(valid - 32);
                 const float *bpan = bp + np * kc * NR;
                 for (int64_t m = 0; m < og; m += MR) {
                     const int rows = (int)(og - m < MR ? og - m : MR);
-                    kern_8x48(kc, apg + (m * kg + k0 * MR), bpan, yg + m * P + pa, P, rows, m0, m1, m2, init,
-                              bg ? bg + m : NULL);
+                    kern_8xn(valid, kc, apg + (m * kg + k0 * MR), bpan, yg + m * P + pa, P, rows, init,
+                             bg ? bg + m : NULL);
                 }
             }
         }

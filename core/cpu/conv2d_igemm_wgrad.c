@@ -9,8 +9,10 @@
  * and the 8 x 48 kernel accumulates straight into dW (C loaded, FMAs over the chunk, stored).
  *
  * A task owns a block of dW (all rows of a group up to MB, NB columns) and walks the images and
- * chunks in order, so each dW element is one fixed FMA chain: the result is bitwise identical for
- * any thread count and task order.
+ * chunks in order, so each dW element is one fixed FMA chain. When dW has few blocks (the stem),
+ * the reduction is also split into fixed segments summed in separate buffers and added to dW in
+ * segment order. The plan depends on the geometry only: the result is bitwise identical for any
+ * thread count and task order.
  */
 #include "core/cpu/conv2d_igemm.h"
 
@@ -21,33 +23,45 @@
 
 #define RC 256  /* output positions per chunk (the kernel's reduction block), multiple of 16 */
 #define MB 256  /* dW rows per task at most (multiple of 16) */
+#define MIN_TASKS 8 /* tasks wanted per call (geometry permitting) */
 
 typedef struct wplan {
     int64_t nb, mb;   /* columns (multiple of NR) and rows (multiple of 16) per task */
     int64_t nkb, nmb; /* task blocks per group */
+    int64_t nseg, seg_len; /* reduction segments over the flattened (image, position) index */
 } wplan;
 
 static int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
-static wplan make_plan(const ak_conv2d_geom *g, int nthreads) {
-    const int64_t og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
+/* The plan depends on the geometry only: the reduction segments change the summation order, so
+ * they must not depend on the thread count. */
+static wplan make_plan(const ak_conv2d_geom *g) {
+    const int64_t og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw, total = g->n * g->ho * g->wo;
     wplan pl;
     pl.mb = round_up(og < MB ? og : MB, 16);
     pl.nmb = (og + pl.mb - 1) / pl.mb;
     pl.nb = 4 * NR;
-    /* more, smaller tasks when the reduction dimension is short (the stem) */
-    while (pl.nb > NR && g->groups * pl.nmb * ((kg + pl.nb - 1) / pl.nb) < 2 * (int64_t)nthreads)
-        pl.nb -= NR;
     pl.nkb = (kg + pl.nb - 1) / pl.nb;
+    /* a small dW with a long reduction (the stem, early layers) is split along the reduction into
+     * segments summed into separate buffers, for parallelism without repacking */
+    const int64_t out_tasks = g->groups * pl.nkb * pl.nmb;
+    pl.nseg = out_tasks >= MIN_TASKS ? 1 : (MIN_TASKS + out_tasks - 1) / out_tasks;
+    if (pl.nseg > total / (4 * RC))
+        pl.nseg = total / (4 * RC) > 1 ? total / (4 * RC) : 1;
+    pl.seg_len = round_up((total + pl.nseg - 1) / pl.nseg, RC);
+    pl.nseg = (total + pl.seg_len - 1) / pl.seg_len;
     return pl;
 }
 
 /* Per thread: im2col rows (nb x RC), B panels (nb x RC), A blocks (mb x RC). */
 static int64_t per_thread_floats(const wplan *pl) { return (2 * pl->nb + pl->mb) * RC; }
 
+static int64_t weight_floats(const ak_conv2d_geom *g) { return g->o * (g->c / g->groups) * g->kh * g->kw; }
+
 int64_t ak_cpu_conv2d_igemm_wgrad_ws_floats(const ak_conv2d_geom *g, int nthreads) {
-    const wplan pl = make_plan(g, nthreads);
-    return (int64_t)(nthreads > 0 ? nthreads : 1) * per_thread_floats(&pl);
+    const wplan pl = make_plan(g);
+    return (int64_t)(nthreads > 0 ? nthreads : 1) * per_thread_floats(&pl) +
+           (pl.nseg > 1 ? pl.nseg * weight_floats(g) : 0);
 }
 
 #ifdef AK_IGEMM_X86
@@ -143,61 +157,68 @@ AK_AVX512 static void pack_dy(float *ap, const float *dy, int64_t P, int64_t row
     }
 }
 
-/* One task: dW rows [o0, o0+on) x columns [k0, k0+kn) of group gi. */
+/* B panels (npan x RC x NR, [p][48]) of im2col rows k0..k0+kn (group channels from c0) over the
+ * positions pa..pa+kc of image xn, zero beyond: rows filled from x (rows: npan*NR x RC scratch),
+ * then transposed; a pointwise convolution's rows are the input rows, transposed in place. */
+AK_AVX512 static void pack_b(float *bp, float *rows, const float *xn, const ak_conv2d_geom *g, int64_t c0, int64_t k0,
+                             int64_t kn, int64_t pa, int64_t kc, ak_conv2d_seg *segs, const int64_t *lo,
+                             const int64_t *hi) {
+    const int64_t npan = (kn + NR - 1) / NR, khw = g->kh * g->kw, P = g->ho * g->wo;
+    const bool pointwise = ak_cpu_conv2d_is_pointwise(g);
+    if (!pointwise) {
+        const int ns = ak_cpu_conv2d_segments(g, pa, kc, segs);
+        int64_t c = c0 + k0 / khw, i = (k0 % khw) / g->kw, j = k0 % g->kw;
+        for (int64_t kk = 0; kk < kn; kk++) {
+            int64_t l, h;
+            if (j < AK_MAX_KW)
+                l = lo[j], h = hi[j];
+            else
+                ak_cpu_conv2d_valid_cols(j * g->dw - g->pw, g->sw, g->w, g->wo, &l, &h);
+            fill_row_v(rows + kk * RC, RC, xn, g, c, i, j * g->dw - g->pw, l, h, segs, ns, kc);
+            if (++j == g->kw) {
+                j = 0;
+                if (++i == g->kh)
+                    i = 0, c++;
+            }
+        }
+    }
+    for (int64_t np = 0; np < npan; np++)
+        for (int64_t c16 = 0; c16 < NR; c16 += 16)
+            for (int64_t pb = 0; pb < kc; pb += 16) {
+                const float *in[16];
+                for (int r = 0; r < 16; r++) {
+                    const int64_t kk = np * NR + c16 + r;
+                    in[r] = kk >= kn ? NULL : pointwise ? xn + (c0 + k0 + kk) * P + pa + pb : rows + kk * RC + pb;
+                }
+                transpose16(in, kc - pb, bp + np * RC * NR + pb * NR + c16, NR);
+            }
+}
+
+/* One task: dW rows [o0, o0+on) x columns [k0, k0+kn) of group gi, summed over the flattened
+ * (image, position) range [f0, f1). */
 AK_AVX512 static void run_wtask(float *dw, const float *dy, const float *x, const ak_conv2d_geom *g, int64_t gi,
-                                int64_t k0, int64_t kn, int64_t o0, int64_t on, float *buf, const wplan *pl) {
-    const int64_t cg = g->c / g->groups, og = g->o / g->groups, kg = cg * g->kh * g->kw, khw = g->kh * g->kw;
+                                int64_t k0, int64_t kn, int64_t o0, int64_t on, int64_t f0, int64_t f1, float *buf,
+                                const wplan *pl) {
+    const int64_t cg = g->c / g->groups, og = g->o / g->groups, kg = cg * g->kh * g->kw;
     const int64_t P = g->ho * g->wo, in_sz = g->c * g->h * g->w, out_sz = g->o * P;
     const int64_t npan = (kn + NR - 1) / NR;
     float *rows = buf, *bp = rows + pl->nb * RC, *ap = bp + pl->nb * RC;
     ak_conv2d_seg segs[RC];
     int64_t lo[AK_MAX_KW], hi[AK_MAX_KW];
     valid_cols_all(g, lo, hi);
-    for (int64_t n = 0; n < g->n; n++) {
-        const float *xn = x + n * in_sz, *dyn = dy + n * out_sz + (gi * og + o0) * P;
-        for (int64_t pa = 0; pa < P; pa += RC) {
-            const int64_t kc = P - pa < RC ? P - pa : RC;
-            /* B: im2col rows k0..k0+kn over positions pa..pa+kc (zero beyond), transposed into panels */
-            const int ns = ak_cpu_conv2d_segments(g, pa, kc, segs);
-            int64_t c = gi * cg + k0 / khw, i = (k0 % khw) / g->kw, j = k0 % g->kw;
-            for (int64_t kk = 0; kk < npan * NR; kk++) {
-                float *d = rows + kk * RC;
-                if (kk >= kn) {
-                    memset(d, 0, RC * sizeof *d);
-                    continue;
-                }
-                int64_t l, h;
-                if (j < AK_MAX_KW)
-                    l = lo[j], h = hi[j];
-                else
-                    ak_cpu_conv2d_valid_cols(j * g->dw - g->pw, g->sw, g->w, g->wo, &l, &h);
-                fill_row_v(d, RC, xn, g, c, i, j * g->dw - g->pw, l, h, segs, ns, kc);
-                if (++j == g->kw) {
-                    j = 0;
-                    if (++i == g->kh)
-                        i = 0, c++;
-                }
+    for (int64_t f = f0; f < f1;) {
+        const int64_t n = f / P, pa = f % P;
+        int64_t kc = P - pa < RC ? P - pa : RC; /* chunks stop at image and segment ends */
+        kc = f1 - f < kc ? f1 - f : kc;
+        f += kc;
+        pack_b(bp, rows, x + n * in_sz, g, gi * cg, k0, kn, pa, kc, segs, lo, hi);
+        pack_dy(ap, dy + n * out_sz + (gi * og + o0) * P + pa, P, on, kc);
+        for (int64_t np = 0; np < npan; np++)
+            for (int64_t m = 0; m < on; m += MR) {
+                const int nrows = (int)(on - m < MR ? on - m : MR);
+                kern_8xn(kn - np * NR, kc, ap + m * RC, bp + np * RC * NR, dw + (gi * og + o0 + m) * kg + k0 + np * NR,
+                         kg, nrows, INIT_LOAD, NULL);
             }
-            for (int64_t np = 0; np < npan; np++)
-                for (int64_t c16 = 0; c16 < NR; c16 += 16)
-                    for (int64_t pb = 0; pb < kc; pb += 16) {
-                        const float *in[16];
-                        for (int r = 0; r < 16; r++)
-                            in[r] = rows + (np * NR + c16 + r) * RC + pb;
-                        transpose16(in, 16, bp + np * RC * NR + pb * NR + c16, NR);
-                    }
-            /* A: this task's dY rows over the chunk */
-            pack_dy(ap, dyn + pa, P, on, kc);
-            for (int64_t np = 0; np < npan; np++) {
-                const int64_t valid = kn - np * NR;
-                const __mmask16 m0 = lane_mask(valid), m1 = lane_mask(valid - 16), m2 = lane_mask(valid - 32);
-                for (int64_t m = 0; m < on; m += MR) {
-                    const int nrows = (int)(on - m < MR ? on - m : MR);
-                    kern_8x48(kc, ap + m * RC, bp + np * RC * NR, dw + (gi * og + o0 + m) * kg + k0 + np * NR, kg,
-                              nrows, m0, m1, m2, INIT_LOAD, NULL);
-                }
-            }
-        }
     }
 }
 
@@ -205,18 +226,33 @@ void ak_cpu_conv2d_igemm_wgrad(float *dw, const float *dy, const float *x, const
                                int nthreads) {
     if (nthreads < 1)
         nthreads = 1;
-    const wplan pl = make_plan(g, nthreads);
-    const int64_t og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
-    const int64_t ntasks = g->groups * pl.nkb * pl.nmb, per_thread = per_thread_floats(&pl);
+    const wplan pl = make_plan(g);
+    const int64_t og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw, total = g->n * g->ho * g->wo;
+    const int64_t out_tasks = g->groups * pl.nkb * pl.nmb, ntasks = pl.nseg * out_tasks;
+    const int64_t per_thread = per_thread_floats(&pl), wn = weight_floats(g);
+    float *parts = ws + (int64_t)nthreads * per_thread; /* nseg partial sums when split */
+    if (pl.nseg > 1)
+        memset(parts, 0, (size_t)(pl.nseg * wn) * sizeof *parts);
 #pragma omp parallel num_threads(nthreads) if (ntasks > 1)
     {
         float *buf = ws + (int64_t)omp_get_thread_num() * per_thread;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t t = 0; t < ntasks; t++) {
-            const int64_t gi = t / (pl.nkb * pl.nmb), kb = (t / pl.nmb) % pl.nkb, mb = t % pl.nmb;
+            const int64_t sg = t / out_tasks, u = t % out_tasks;
+            const int64_t gi = u / (pl.nkb * pl.nmb), kb = (u / pl.nmb) % pl.nkb, mb = u % pl.nmb;
             const int64_t k0 = kb * pl.nb, o0 = mb * pl.mb;
             const int64_t kn = kg - k0 < pl.nb ? kg - k0 : pl.nb, on = og - o0 < pl.mb ? og - o0 : pl.mb;
-            run_wtask(dw, dy, x, g, gi, k0, kn, o0, on, buf, &pl);
+            const int64_t f0 = sg * pl.seg_len, f1 = f0 + pl.seg_len < total ? f0 + pl.seg_len : total;
+            run_wtask(pl.nseg > 1 ? parts + sg * wn : dw, dy, x, g, gi, k0, kn, o0, on, f0, f1, buf, &pl);
+        }
+        if (pl.nseg > 1) { /* dw += the segments' sums, in segment order */
+#pragma omp for schedule(static)
+            for (int64_t i = 0; i < wn; i++) {
+                float s = dw[i];
+                for (int64_t sg = 0; sg < pl.nseg; sg++)
+                    s += parts[sg * wn + i];
+                dw[i] = s;
+            }
         }
     }
 }

@@ -3,7 +3,8 @@
  *
  * kern_8x48: C (rows x 48, row stride ldc, columns masked) = init + A (8 x kc) * B (kc x 48) with
  * A packed k-major (a[8k + r], zero rows beyond `rows`) and B packed as a kc x 48 panel; 24 zmm
- * accumulators, k ascending, one FMA chain per output element. Only compiled for x86-64 with
+ * accumulators, k ascending, one FMA chain per output element (kern_8x16 / kern_8x32: narrower
+ * tails, same chains). Only compiled for x86-64 with
  * GCC / Clang (AK_IGEMM_X86); callers check ak_cpu_conv2d_igemm_supported() first.
  */
 #ifndef AK_CPU_IGEMM_KERNEL_H
@@ -110,61 +111,98 @@ static inline void valid_cols_all(const ak_conv2d_geom *g, int64_t *lo, int64_t 
 
 enum { INIT_ZERO, INIT_BIAS, INIT_LOAD, INIT_LOAD_BIAS };
 
+/* The kernel is written once for nv = 1..3 live column vectors (16, 32, 48 columns); nv is a
+ * constant at each instantiation, so the unused accumulators and loads fold away. */
 #define DECL(r) __m512 c##r##0, c##r##1, c##r##2
 #define SET(r, v) c##r##0 = c##r##1 = c##r##2 = (v)
-#define LOAD(r)                                                          \
-    do {                                                                 \
-        if ((r) < rows) {                                                \
-            c##r##0 = _mm512_maskz_loadu_ps(m0, c + (r) * ldc);          \
-            c##r##1 = _mm512_maskz_loadu_ps(m1, c + (r) * ldc + 16);     \
-            c##r##2 = _mm512_maskz_loadu_ps(m2, c + (r) * ldc + 32);     \
-        } else {                                                         \
-            SET(r, _mm512_setzero_ps());                                 \
-        }                                                                \
+#define LOAD(r)                                                                   \
+    do {                                                                          \
+        if ((r) < rows) {                                                         \
+            c##r##0 = _mm512_maskz_loadu_ps(m0, c + (r) * ldc);                   \
+            if (nv > 1)                                                           \
+                c##r##1 = _mm512_maskz_loadu_ps(m1, c + (r) * ldc + 16);          \
+            if (nv > 2)                                                           \
+                c##r##2 = _mm512_maskz_loadu_ps(m2, c + (r) * ldc + 32);          \
+        }                                                                         \
     } while (0)
-#define ADDB(r)                                                          \
-    do {                                                                 \
-        const __m512 bv = _mm512_set1_ps((r) < rows ? bias[r] : 0.0f);  \
-        c##r##0 = _mm512_add_ps(c##r##0, bv);                            \
-        c##r##1 = _mm512_add_ps(c##r##1, bv);                            \
-        c##r##2 = _mm512_add_ps(c##r##2, bv);                            \
+#define ADDB(r)                                                                   \
+    do {                                                                          \
+        const __m512 bv = _mm512_set1_ps((r) < rows ? bias[r] : 0.0f);           \
+        c##r##0 = _mm512_add_ps(c##r##0, bv);                                     \
+        if (nv > 1)                                                               \
+            c##r##1 = _mm512_add_ps(c##r##1, bv);                                 \
+        if (nv > 2)                                                               \
+            c##r##2 = _mm512_add_ps(c##r##2, bv);                                 \
     } while (0)
-#define FMA(r)                                                           \
-    do {                                                                 \
-        const __m512 av = _mm512_set1_ps(a[r]);                          \
-        c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0);                      \
-        c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);                      \
-        c##r##2 = _mm512_fmadd_ps(av, b2, c##r##2);                      \
+#define FMA(r)                                                                    \
+    do {                                                                          \
+        const __m512 av = _mm512_set1_ps(a[r]);                                   \
+        c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0);                               \
+        if (nv > 1)                                                               \
+            c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);                           \
+        if (nv > 2)                                                               \
+            c##r##2 = _mm512_fmadd_ps(av, b2, c##r##2);                           \
     } while (0)
-#define STORE(r)                                                         \
-    do {                                                                 \
-        if ((r) < rows) {                                                \
-            _mm512_mask_storeu_ps(c + (r) * ldc, m0, c##r##0);           \
-            _mm512_mask_storeu_ps(c + (r) * ldc + 16, m1, c##r##1);      \
-            _mm512_mask_storeu_ps(c + (r) * ldc + 32, m2, c##r##2);      \
-        }                                                                \
+#define STORE(r)                                                                  \
+    do {                                                                          \
+        if ((r) < rows) {                                                         \
+            _mm512_mask_storeu_ps(c + (r) * ldc, m0, c##r##0);                    \
+            if (nv > 1)                                                           \
+                _mm512_mask_storeu_ps(c + (r) * ldc + 16, m1, c##r##1);           \
+            if (nv > 2)                                                           \
+                _mm512_mask_storeu_ps(c + (r) * ldc + 32, m2, c##r##2);           \
+        }                                                                         \
     } while (0)
 
-/* C (rows x 48, row stride ldc, columns masked by m0..m2) = init + A (8 x kc) B (kc x 48), with A
- * packed k-major (a[8k + r]) and zero-padded beyond `rows` (those rows are computed, not stored). */
-AK_AVX512 static inline void kern_8x48(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int rows,
-                                __mmask16 m0, __mmask16 m1, __mmask16 m2, int init, const float *bias) {
+/* C (rows x 16*nv, row stride ldc, columns masked by m0..m2) = init + A (8 x kc) B (kc x 16*nv),
+ * with A packed k-major (a[8k + r]) and zero-padded beyond `rows` (those rows are computed, not
+ * stored), and B a panel of row stride NR. */
+AK_AVX512 static inline __attribute__((always_inline)) void kern_8xv(const int nv, int64_t kc, const float *a,
+                                                                     const float *b, float *c, int64_t ldc, int rows,
+                                                                     __mmask16 m0, __mmask16 m1, __mmask16 m2,
+                                                                     int init, const float *bias) {
     DECL(0); DECL(1); DECL(2); DECL(3); DECL(4); DECL(5); DECL(6); DECL(7);
+    SET(0, _mm512_setzero_ps()); SET(1, _mm512_setzero_ps()); SET(2, _mm512_setzero_ps());
+    SET(3, _mm512_setzero_ps()); SET(4, _mm512_setzero_ps()); SET(5, _mm512_setzero_ps());
+    SET(6, _mm512_setzero_ps()); SET(7, _mm512_setzero_ps());
     if (init == INIT_LOAD || init == INIT_LOAD_BIAS) {
         LOAD(0); LOAD(1); LOAD(2); LOAD(3); LOAD(4); LOAD(5); LOAD(6); LOAD(7);
-    } else {
-        SET(0, _mm512_setzero_ps()); SET(1, _mm512_setzero_ps()); SET(2, _mm512_setzero_ps());
-        SET(3, _mm512_setzero_ps()); SET(4, _mm512_setzero_ps()); SET(5, _mm512_setzero_ps());
-        SET(6, _mm512_setzero_ps()); SET(7, _mm512_setzero_ps());
     }
     if (init == INIT_BIAS || init == INIT_LOAD_BIAS) {
         ADDB(0); ADDB(1); ADDB(2); ADDB(3); ADDB(4); ADDB(5); ADDB(6); ADDB(7);
     }
     for (int64_t k = 0; k < kc; k++, b += NR, a += MR) {
-        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), b2 = _mm512_loadu_ps(b + 32);
+        const __m512 b0 = _mm512_loadu_ps(b);
+        const __m512 b1 = nv > 1 ? _mm512_loadu_ps(b + 16) : b0, b2 = nv > 2 ? _mm512_loadu_ps(b + 32) : b0;
         FMA(0); FMA(1); FMA(2); FMA(3); FMA(4); FMA(5); FMA(6); FMA(7);
     }
     STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5); STORE(6); STORE(7);
+}
+
+AK_AVX512 static void kern_8x16(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int rows,
+                                __mmask16 m0, int init, const float *bias) {
+    kern_8xv(1, kc, a, b, c, ldc, rows, m0, 0, 0, init, bias);
+}
+AK_AVX512 static void kern_8x32(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int rows,
+                                __mmask16 m0, __mmask16 m1, int init, const float *bias) {
+    kern_8xv(2, kc, a, b, c, ldc, rows, m0, m1, 0, init, bias);
+}
+AK_AVX512 static void kern_8x48(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int rows,
+                                __mmask16 m0, __mmask16 m1, __mmask16 m2, int init, const float *bias) {
+    kern_8xv(3, kc, a, b, c, ldc, rows, m0, m1, m2, init, bias);
+}
+
+/* The narrowest kernel covering `valid` (> 0) columns of a panel: a tail panel of 3 columns costs
+ * one vector of FMAs per row instead of three. */
+AK_AVX512 static inline void kern_8xn(int64_t valid, int64_t kc, const float *a, const float *b, float *c,
+                                      int64_t ldc, int rows, int init, const float *bias) {
+    const __mmask16 m0 = lane_mask(valid), m1 = lane_mask(valid - 16), m2 = lane_mask(valid - 32);
+    if (valid <= 16)
+        kern_8x16(kc, a, b, c, ldc, rows, m0, init, bias);
+    else if (valid <= 32)
+        kern_8x32(kc, a, b, c, ldc, rows, m0, m1, init, bias);
+    else
+        kern_8x48(kc, a, b, c, ldc, rows, m0, m1, m2, init, bias);
 }
 
 #undef DECL

@@ -42,11 +42,10 @@ AK_AVX512 static void gemm_task(int64_t m_lo, int64_t m_hi, int64_t k, const flo
         const int init = (k0 > 0 || accumulate) ? INIT_LOAD : INIT_ZERO;
         for (int64_t np = 0; np < npan; np++) {
             const int64_t pa = p0 + np * NR, valid = p1 - pa;
-            const __mmask16 m0 = lane_mask(valid), m1 = lane_mask(valid - 16), m2 = lane_mask(valid - 32);
             for (int64_t mb = m_lo; mb < m_hi; mb += MR) {
                 const int rows = (int)(m_hi - mb < MR ? m_hi - mb : MR);
-                kern_8x48(kc, ap + (mb * k + k0 * MR), bp + np * kc * NR, c + mb * ldc + pa, ldc, rows, m0, m1, m2,
-                          init, NULL);
+                kern_8xn(valid, kc, ap + (mb * k + k0 * MR), bp + np * kc * NR, c + mb * ldc + pa, ldc, rows, init,
+                         NULL);
             }
         }
     }

@@ -285,20 +285,17 @@ START_TEST(conv2d_implicit_gemm_thread_count_independent) {
     check_thread_independence(s1, "3x3 stride 1, groups 2");
     ak_conv2d_geom stem = {2, 3, 37, 41, 16, 7, 7, 0, 0, 2, 2, 3, 3, 1, 1, 1, 0, AK_CONV2D_IMPL_AUTO};
     check_thread_independence(stem, "7x7 stride 2");
+    /* small dW, long reduction: the weight gradient is split into segments across images */
+    ak_conv2d_geom split = {2, 3, 48, 48, 8, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, AK_CONV2D_IMPL_AUTO};
+    check_thread_independence(split, "reduction split");
 }
 END_TEST
 
-/* Implicit GEMM against the OpenBLAS path where the blocking splits output channels across
- * weight-gradient tasks (more rows than one task's partial-sum buffer holds) and the column tail is
- * a single element. */
-START_TEST(conv2d_implicit_gemm_matches_blas_on_large_blocks) {
-    if (!ak_cpu_conv2d_igemm_supported())
-        return;
-    ak_conv2d_geom g = {2, 8, 7, 7, 352, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, AK_CONV2D_IMPL_AUTO};
+static void compare_with_blas(ak_conv2d_geom g, const char *what) {
     ck_assert(ak_cpu_conv2d_out_size(&g));
     ak_conv2d_geom gb = g;
     gb.impl = AK_CONV2D_IMPL_BLAS;
-    int64_t nx = g.n * g.c * g.h * g.w, nw = g.o * g.c * g.kh * g.kw, ny = g.n * g.o * g.ho * g.wo;
+    int64_t nx = g.n * g.c * g.h * g.w, nw = g.o * (g.c / g.groups) * g.kh * g.kw, ny = g.n * g.o * g.ho * g.wo;
     float *x = malloc(nx * sizeof(float)), *w = malloc(nw * sizeof(float)), *b = malloc(g.o * sizeof(float));
     float *dy = malloc(ny * sizeof(float));
     ak_test_fill_uniform(x, nx, 91, -1, 1);
@@ -316,12 +313,31 @@ START_TEST(conv2d_implicit_gemm_matches_blas_on_large_blocks) {
         ak_cpu_conv2d_bwd(res[v][1], res[v][2], dy, x, w, gs[v], ws);
         free(ws);
     }
-    ak_assert_close("implicit GEMM y vs OpenBLAS", res[0][0], res[1][0], ny, 1e-4, 1e-4);
-    ak_assert_close("implicit GEMM dx vs OpenBLAS", res[0][1], res[1][1], nx, 1e-4, 1e-4);
-    ak_assert_close("implicit GEMM dw vs OpenBLAS", res[0][2], res[1][2], nw, 1e-4, 1e-4);
+    const char *parts[3] = {"y", "dx", "dw"};
+    const int64_t sizes[3] = {ny, nx, nw};
+    for (int q = 0; q < 3; q++) {
+        char label[96];
+        snprintf(label, sizeof label, "%s: implicit GEMM %s vs OpenBLAS", what, parts[q]);
+        /* sums of up to a few thousand products of values in [-1, 1] */
+        ak_assert_close(label, res[0][q], res[1][q], sizes[q], 1e-4, 2e-4);
+    }
     for (int v = 0; v < 2; v++)
         free(res[v][0]), free(res[v][1]), free(res[v][2]);
     free(x), free(w), free(b), free(dy);
+}
+
+/* Implicit GEMM against the OpenBLAS path on blockings the small fixtures do not reach: output
+ * channels split across weight-gradient tasks (more rows than one task holds), and a weight
+ * gradient whose reduction is split into segments that straddle the two images. */
+START_TEST(conv2d_implicit_gemm_matches_blas_on_large_blocks) {
+    if (!ak_cpu_conv2d_igemm_supported())
+        return;
+    ak_conv2d_geom wide = {2, 8, 7, 7, 352, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, AK_CONV2D_IMPL_AUTO};
+    compare_with_blas(wide, "352 output channels");
+    ak_conv2d_geom split = {2, 3, 48, 48, 8, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, AK_CONV2D_IMPL_AUTO};
+    compare_with_blas(split, "reduction split");
+    ak_conv2d_geom stem = {2, 3, 70, 66, 16, 7, 7, 0, 0, 2, 2, 3, 3, 1, 1, 1, 0, AK_CONV2D_IMPL_AUTO};
+    compare_with_blas(stem, "7x7/2 stem, split");
 }
 END_TEST
 

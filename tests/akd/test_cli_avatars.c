@@ -1,0 +1,165 @@
+/* `akdbench avatars eval` end to end on a tiny synthetic Cityscapes set and a (random-init,
+ * checkpointed) PSPNet-R18 teacher: the vanilla row equals the trainer's own evaluation of the
+ * teacher (bench/train/seg_eval.h), p = 0 rows equal the vanilla row, the table has one row per
+ * setting, and the refusals (detection config, no weights, bad options) exit with a message.
+ * Needs the akdbench target built in the same build folder (ctest runs after a full build). */
+#include <jansson.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "akd_test.h"
+#include "bench/train/net.h"
+#include "bench/train/seg_eval.h"
+#include "bench/train/train_data.h"
+#include "store/checkpoint.h"
+
+static char dir[256];
+
+static const char *const sets[] = {
+    "dataset.synth.images=2", "dataset.synth.val_images=3", "dataset.synth.height=32", "dataset.synth.width=64",
+    "dataset.img_scale=[32,64]", "dataset.crop_size=[32,64]", "model.teacher.backbone=resnet18",
+    "eval.batch_size=2"};
+enum { N_SETS = 8 };
+
+static int akdbench(const char *args) {
+    char exe[1024], cmd[8192];
+    snprintf(exe, sizeof exe, "%s/akdbench", AK_BUILD_DIR);
+    ck_assert_msg(access(exe, X_OK) == 0, "%s not built (build the akdbench target)", exe);
+    snprintf(cmd, sizeof cmd, "'%s' %s >'%s/stdout.txt' 2>'%s/stderr.txt'", exe, args, dir, dir);
+    int st = system(cmd);
+    ck_assert(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static char *read_text(const char *name) {
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "rb");
+    ck_assert_msg(f != NULL, "no %s", p);
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void setup(void) {
+    snprintf(dir, sizeof dir, "/tmp/akd_cli_avatars_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char data[300];
+    snprintf(data, sizeof data, "%s/data", dir);
+    setenv("AKD_DATA_DIR", data, 1);
+}
+
+static void teardown(void) {
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void set_args(char *out, size_t len) {
+    size_t u = 0;
+    for (int i = 0; i < N_SETS; i++)
+        u += (size_t)snprintf(out + u, len - u, " --set '%s'", sets[i]);
+}
+
+START_TEST(vanilla_row_is_the_teacher_evaluation) {
+    char *cfg_path = ak_source_path("bench/configs/synth_cityscapes_cwd.yaml");
+    ak_run_config cfg;
+    ak_error err;
+    ak_error_clear(&err);
+    ck_assert_msg(ak_run_config_load(cfg_path, sets, N_SETS, &cfg, NULL, &err) == AK_OK, "%s", err.msg);
+    /* a teacher checkpoint (random init: the numbers only have to agree) */
+    ak_net net;
+    memset(&net, 0, sizeof net);
+    ck_assert_msg(ak_net_build(&net, &cfg.model.teacher, &cfg, 11, &err) == AK_OK, "%s", err.msg);
+    char wpath[400];
+    snprintf(wpath, sizeof wpath, "%s/teacher.ckpt.h5", dir);
+    ak_ckpt_meta meta = {0, ""};
+    ck_assert_msg(ak_ckpt_save(wpath, &meta, &net.ps, NULL, 0, &err) == AK_OK, "%s", err.msg);
+    char args[4096], setv[2048];
+    set_args(setv, sizeof setv);
+    snprintf(args, sizeof args, "avatars eval '%s' --weights '%s' %s --k 1,2 --p 0,0.3 --images 3 --seed 5 --json '%s/t.json'",
+             cfg_path, wpath, setv, dir);
+    ck_assert_msg(akdbench(args) == 0, "akdbench failed: %s", read_text("stderr.txt"));
+    const char *table = read_text("stdout.txt");
+    ck_assert_msg(strstr(table, "| - | vanilla |") && strstr(table, "| 0.3 | 2 |"), "table:\n%s", table);
+    /* the reference: the trainer's evaluation of the same teacher on the same 3 images */
+    ak_train_data data;
+    ck_assert_msg(ak_train_data_open(&data, &cfg, 0, &err) == AK_OK, "%s", err.msg);
+    ak_ctx ctx;
+    ak_ctx_init(&ctx, 0, 0);
+    ak_seg_metrics m;
+    ck_assert_msg(ak_seg_evaluate(&ctx, &net, data.val, cfg.model.num_classes, 3, &m, &err) == AK_OK, "%s", err.msg);
+    char jp[400];
+    snprintf(jp, sizeof jp, "%s/t.json", dir);
+    json_error_t je;
+    json_t *root = json_load_file(jp, 0, &je);
+    ck_assert_msg(root != NULL, "%s: %s", jp, je.text);
+    json_t *rows = json_object_get(root, "rows");
+    ck_assert_int_eq(json_array_size(rows), 5);
+    ck_assert_int_eq(json_integer_value(json_object_get(root, "images")), 3);
+    const double v_miou = json_number_value(json_object_get(json_array_get(rows, 0), "mIoU"));
+    const double v_aacc = json_number_value(json_object_get(json_array_get(rows, 0), "aAcc"));
+    ck_assert_msg(v_miou == m.miou && v_aacc == m.aacc, "vanilla row mIoU %.17g aAcc %.17g, evaluation %.17g %.17g",
+                  v_miou, v_aacc, m.miou, m.aacc);
+    /* rows 1, 2: p = 0, K = 1 and 2 (exact copies of the teacher's logits) */
+    for (int r = 1; r <= 2; r++) {
+        json_t *row = json_array_get(rows, r);
+        ck_assert_int_eq(json_integer_value(json_object_get(row, "k")), r);
+        ck_assert_double_eq(json_number_value(json_object_get(row, "p")), 0.0);
+        ck_assert_double_eq(json_number_value(json_object_get(row, "mIoU")), v_miou);
+    }
+    json_t *last = json_array_get(rows, 4);
+    ck_assert_int_eq(json_integer_value(json_object_get(last, "k")), 2);
+    ck_assert_double_eq_tol(json_number_value(json_object_get(last, "p")), 0.3, 1e-7);
+    const double pm = json_number_value(json_object_get(last, "mIoU"));
+    ck_assert_msg(pm >= 0 && pm <= 1, "mIoU %g", pm);
+    json_decref(root);
+    ak_ctx_free(&ctx);
+    ak_train_data_close(&data);
+    ak_net_free(&net);
+    free(cfg_path);
+}
+END_TEST
+
+START_TEST(refusals_name_the_problem) {
+    char *seg = ak_source_path("bench/configs/synth_cityscapes_cwd.yaml");
+    char *det = ak_source_path("bench/configs/synth_coco_cwd.yaml");
+    char args[4096], setv[2048];
+    set_args(setv, sizeof setv);
+    snprintf(args, sizeof args, "avatars eval '%s' --weights /nonexistent.h5", det);
+    ck_assert_int_eq(akdbench(args), 1);
+    ck_assert_msg(strstr(read_text("stderr.txt"), "segmentation teachers only"), "%s", read_text("stderr.txt"));
+    snprintf(args, sizeof args, "avatars eval '%s' %s", seg, setv);
+    ck_assert_int_eq(akdbench(args), 1);
+    ck_assert_msg(strstr(read_text("stderr.txt"), "no teacher weights"), "%s", read_text("stderr.txt"));
+    snprintf(args, sizeof args, "avatars eval '%s' --weights '%s/missing.h5' %s", seg, dir, setv);
+    ck_assert_int_eq(akdbench(args), 1);
+    ck_assert_msg(strstr(read_text("stderr.txt"), "missing.h5"), "%s", read_text("stderr.txt"));
+    snprintf(args, sizeof args, "avatars eval '%s' --weights x.h5 --perturb blur", seg);
+    ck_assert_int_eq(akdbench(args), 2);
+    ck_assert_msg(strstr(read_text("stderr.txt"), "--perturb blur"), "%s", read_text("stderr.txt"));
+    snprintf(args, sizeof args, "avatars eval '%s' --weights x.h5 --p 0.1,1.0 %s", seg, setv);
+    ck_assert_int_eq(akdbench(args), 1);
+    ck_assert_msg(strstr(read_text("stderr.txt"), "akd.rate = 1"), "%s", read_text("stderr.txt"));
+    snprintf(args, sizeof args, "avatars train '%s'", seg);
+    ck_assert_int_eq(akdbench(args), 2);
+    ck_assert_msg(strstr(read_text("stderr.txt"), "usage: akdbench avatars eval"), "%s", read_text("stderr.txt"));
+    free(seg);
+    free(det);
+}
+END_TEST
+
+static Suite *suite(void) {
+    Suite *s = suite_create("akd_cli_avatars");
+    TCase *tc = tcase_create("cli");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, vanilla_row_is_the_teacher_evaluation);
+    tcase_add_test(tc, refusals_name_the_problem);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+AK_TEST_MAIN(suite)
