@@ -3,6 +3,7 @@
 #include "akd/uncertainty.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "core/ops/elementwise.h"
 #include "core/ops/norm.h"
@@ -97,29 +98,35 @@ double ak_unc_bn_std_mean(const ak_tensor *x, int ghost_batch, float eps) {
         return NAN;
     const int64_t N = x->shape[0], C = x->shape[1], P = x->numel / (N * C);
     const int64_t G = ghost_batch > 0 && ghost_batch < N ? ghost_batch : N;
-    const int64_t groups = (N + G - 1) / G;
-    double total = 0.0;
-    /* Log statistic only: serial, fixed order (deterministic), one pass of two sums per group. */
-    for (int64_t g = 0; g < groups; g++) {
-        const int64_t n0 = g * G, n1 = n0 + G < N ? n0 + G : N;
+    const int64_t groups = (N + G - 1) / G, units = groups * C;
+    double *sd = malloc((size_t)units * sizeof *sd);
+    if (!sd)
+        return NAN;
+    /* One (group, channel) per iteration, each reduced serially (two passes); the stds are summed
+     * in index order afterwards: the same bits for any thread count. */
+#pragma omp parallel for schedule(static) if (x->numel > (1 << 16))
+    for (int64_t u = 0; u < units; u++) {
+        const int64_t g = u / C, c = u % C, n0 = g * G, n1 = n0 + G < N ? n0 + G : N;
         const double m = (double)((n1 - n0) * P);
-        for (int64_t c = 0; c < C; c++) {
-            double s = 0.0, q = 0.0;
-            for (int64_t n = n0; n < n1; n++) {
-                const float *v = x->data + (n * C + c) * P;
-                for (int64_t j = 0; j < P; j++)
-                    s += v[j];
-            }
-            const double mean = s / m;
-            for (int64_t n = n0; n < n1; n++) {
-                const float *v = x->data + (n * C + c) * P;
-                for (int64_t j = 0; j < P; j++)
-                    q += (v[j] - mean) * (v[j] - mean);
-            }
-            total += sqrt(q / m + (double)eps);
+        double s = 0.0, q = 0.0;
+        for (int64_t n = n0; n < n1; n++) {
+            const float *v = x->data + (n * C + c) * P;
+            for (int64_t j = 0; j < P; j++)
+                s += v[j];
         }
+        const double mean = s / m;
+        for (int64_t n = n0; n < n1; n++) {
+            const float *v = x->data + (n * C + c) * P;
+            for (int64_t j = 0; j < P; j++)
+                q += (v[j] - mean) * (v[j] - mean);
+        }
+        sd[u] = sqrt(q / m + (double)eps);
     }
-    return total / (double)(groups * C);
+    double total = 0.0;
+    for (int64_t u = 0; u < units; u++)
+        total += sd[u];
+    free(sd);
+    return total / (double)units;
 }
 
 double ak_unc_sigma_mean(const ak_unc *u) {

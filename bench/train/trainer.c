@@ -154,6 +154,11 @@ static int load_checkpoint(trainer *t, int64_t *iteration, ak_error *err) {
     AK_TRY(ckpt_arrays(t, &a, &n, err));
     int rc = ak_ckpt_load(t->ckpt_path, &meta, &t->student.ps, a, n, err);
     free(a);
+    if (rc == AK_OK && strcmp(meta.run_id, t->cfg.run_id) != 0)
+        return ak_error_set(err, AK_ESTATE,
+                            "%s: the checkpoint belongs to run %s but the config now gives run %s (the config "
+                            "changed since the run started: restore it, or delete the checkpoint to start over)",
+                            t->ckpt_path, meta.run_id, t->cfg.run_id);
     if (rc == AK_OK)
         *iteration = meta.iteration;
     return rc;
@@ -359,7 +364,7 @@ static int setup(trainer *t, ak_error *err) {
 static int open_run(trainer *t, ak_error *err) {
     t->start_iter = 0;
     if (t->opts->resume && file_exists(t->ckpt_path)) {
-        int64_t done;
+        int64_t done = -1;
         AK_TRY(load_checkpoint(t, &done, err));
         AK_TRY(ak_run_resume(&t->run, t->run_path, done, err));
         t->start_iter = done + 1;

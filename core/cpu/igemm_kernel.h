@@ -1,11 +1,12 @@
-/* The AVX-512 register kernel shared by the implicit-GEMM convolution (conv2d_igemm.c) and the
- * plain GEMM (igemm_sgemm.c); internal to core/cpu.
+/* The AVX-512 register kernel and packing helpers shared by the implicit-GEMM convolution
+ * (conv2d_igemm*.c) and the plain GEMM (igemm_sgemm.c); internal to core/cpu.
  *
  * kern_8x48: C (rows x 48, row stride ldc, columns masked) = init + A (8 x kc) * B (kc x 48) with
  * A packed k-major (a[8k + r], zero rows beyond `rows`) and B packed as a kc x 48 panel; 24 zmm
  * accumulators, k ascending, one FMA chain per output element (kern_8x16 / kern_8x32: narrower
- * tails, same chains). Only compiled for x86-64 with
- * GCC / Clang (AK_IGEMM_X86); callers check ak_cpu_conv2d_igemm_supported() first.
+ * tails, same chains). copy_run / add_run / fill_row_v move im2col rows with vector loads.
+ * Only compiled for x86-64 with GCC / Clang (AK_IGEMM_X86), under a target attribute (the build is
+ * generic x86-64); callers check ak_cpu_conv2d_igemm_supported() first.
  */
 #ifndef AK_CPU_IGEMM_KERNEL_H
 #define AK_CPU_IGEMM_KERNEL_H

@@ -18,8 +18,8 @@ static char dir[256];
 static const char *const sets[] = {
     "dataset.synth.images=2", "dataset.synth.val_images=3", "dataset.synth.height=32", "dataset.synth.width=64",
     "dataset.img_scale=[32,64]", "dataset.crop_size=[32,64]", "model.teacher.backbone=resnet18",
-    "eval.batch_size=2"};
-enum { N_SETS = 8 };
+    "eval.batch_size=2", "train.batch_size=2"};
+enum { N_SETS = 9 };
 
 static int akdbench(const char *args) {
     char exe[1024], cmd[8192];
@@ -81,7 +81,10 @@ START_TEST(vanilla_row_is_the_teacher_evaluation) {
     set_args(setv, sizeof setv);
     snprintf(args, sizeof args, "avatars eval '%s' --weights '%s' %s --k 1,2 --p 0,0.3 --images 3 --seed 5 --json '%s/t.json'",
              cfg_path, wpath, setv, dir);
-    ck_assert_msg(akdbench(args) == 0, "akdbench failed: %s", read_text("stderr.txt"));
+    int arc = akdbench(args);
+    ck_assert_msg(arc == 0, "akdbench failed (%d): %s", arc, read_text("stderr.txt"));
+    if (getenv("AKD_TEST_SHOW"))
+        fprintf(stderr, "%s", read_text("stdout.txt"));
     const char *table = read_text("stdout.txt");
     ck_assert_msg(strstr(table, "| - | vanilla |") && strstr(table, "| 0.3 | 2 |"), "table:\n%s", table);
     /* the reference: the trainer's evaluation of the same teacher on the same 3 images */

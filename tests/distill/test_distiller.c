@@ -443,6 +443,72 @@ START_TEST(inherit_from_teacher) {
 }
 END_TEST
 
+/* The whole per-tap pipeline of every method gives bitwise the same loss and gradients with 1 and 2
+ * threads, on maps large enough for the kernels' parallel paths. */
+START_TEST(thread_independent) {
+    const int methods[7] = {AK_DISTILL_MSE, AK_DISTILL_CWD, AK_DISTILL_MGD, AK_DISTILL_FGD,
+                            AK_DISTILL_PKD, AK_DISTILL_MASKD, AK_DISTILL_DIST};
+    const int64_t shape[4] = {2, 32, 40, 36}, n = 2 * 32 * 40 * 36;
+    float *sv = malloc(n * sizeof *sv), *tv = malloc(n * sizeof *tv);
+    ak_test_fill_uniform(sv, n, 101, -2, 2);
+    ak_test_fill_uniform(tv, n, 102, -2, 2);
+    int count[2] = {1, 1};
+    float b[8] = {3, 4, 20, 30, 0, 0, 36, 40};
+    const float *boxes[2] = {b, b + 4};
+    ak_gt_boxes gt = {2, count, boxes, 40, 36, NULL};
+    for (int m = 0; m < 7; m++) {
+        float *res[2][2];
+        float loss[2];
+        for (int th = 0; th < 2; th++) {
+            omp_set_num_threads(th + 1);
+            ak_run_config cfg;
+            base_cfg(&cfg, methods[m]);
+            cfg.distill.taps.n = 1;
+            cfg.distill.connector = methods[m] == AK_DISTILL_MSE ? AK_CONNECTOR_CONV1X1 : AK_CONNECTOR_NONE;
+            ak_ctx ctx;
+            ak_ctx_init(&ctx, 0, 0);
+            ak_taps st, tt;
+            ak_taps_clear(&st);
+            ak_taps_clear(&tt);
+            ak_tensor *S = ak_tensor_from(&ctx, 4, shape, sv), *T = ak_tensor_from(&ctx, 4, shape, tv);
+            S->requires_grad = true;
+            ak_taps_put(&st, "neck.p3", S);
+            ak_taps_put(&tt, "neck.p3", T);
+            ak_params ps;
+            ak_params_init(&ps);
+            ak_distiller d;
+            ak_error err = {0};
+            ck_assert_msg(ak_distiller_init(&d, &cfg, &st, &tt, true, &ps, &err) == AK_OK, "%s", err.msg);
+            ak_tensor *L = ak_distiller_loss(&ctx, &d, &st, &tt, &gt, 3, 9, NULL);
+            ck_assert_msg(L != NULL, "%s", ctx.err.msg);
+            ck_assert_int_eq(ak_backward(&ctx, L), AK_OK);
+            loss[th] = L->data[0];
+            res[th][0] = dup_floats(S->grad, n);
+            /* the first trainable loss / connector parameter, when there is one */
+            res[th][1] = NULL;
+            for (int i = 0; i < ps.n && !res[th][1]; i++)
+                if (ps.items[i].trainable)
+                    res[th][1] = dup_floats(ps.items[i].t->grad, ps.items[i].t->numel);
+            ak_distiller_free(&d);
+            ak_params_free(&ps);
+            ak_ctx_free(&ctx);
+        }
+        omp_set_num_threads(2);
+        ak_assert_bitwise(ak_distill_method_name(methods[m]), &loss[0], &loss[1], 1);
+        ak_assert_bitwise(ak_distill_method_name(methods[m]), res[0][0], res[1][0], n);
+        ck_assert((res[0][1] == NULL) == (res[1][1] == NULL));
+        if (res[0][1])
+            ak_assert_bitwise(ak_distill_method_name(methods[m]), res[0][1], res[1][1], 32);
+        for (int th = 0; th < 2; th++) {
+            free(res[th][0]);
+            free(res[th][1]);
+        }
+    }
+    free(sv);
+    free(tv);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("distiller");
     TCase *tc = tcase_create("core");
@@ -460,6 +526,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, registry_by_name_and_errors);
     tcase_add_test(tc, teacher_helpers);
     tcase_add_test(tc, inherit_from_teacher);
+    tcase_add_test(tc, thread_independent);
     suite_add_tcase(s, tc);
     return s;
 }
