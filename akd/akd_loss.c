@@ -136,6 +136,7 @@ ak_tensor *ak_akd_forward(ak_ctx *ctx, const ak_akd_opts *o, ak_distill_loss *ba
         return NULL;
     ak_tensor *s = ak_unc_student(ctx, &u, in->student);
     ak_tensor *total = NULL;
+    double terms[AK_DISTILL_MAX_TERMS] = {0};
     for (int k = 0; k < K && s; k++) {
         ak_tensor *a = ak_unc_avatar(ctx, &u, avatars[k]);
         if (!a)
@@ -153,10 +154,16 @@ ak_tensor *ak_akd_forward(ak_ctx *ctx, const ak_akd_opts *o, ak_distill_loss *ba
         }
         if (stats)
             stats->loss[k] = lk->data[0];
+        for (int i = 0; i < base->n_terms && i < AK_DISTILL_MAX_TERMS; i++)
+            terms[i] += base->term_values[i];
         total = k == 0 ? lk : ak_add(ctx, total, lk);
     }
     if (!s || !total)
         return NULL;
+    /* The loss's logged sub-terms describe the wrapped value: their mean over the avatars (the
+     * distiller reads them after the call). K == 1 leaves them untouched. */
+    for (int i = 0; K > 1 && i < base->n_terms && i < AK_DISTILL_MAX_TERMS; i++)
+        base->term_values[i] = (float)(terms[i] / K);
     if (K > 1)
         total = ak_mul_scalar(ctx, total, 1.0f / (float)K);
     if (total && stats)

@@ -8,7 +8,8 @@
  * The base loss already carries its weight w (ak_distill_loss.weight), and the distiller sums the
  * taps, so the run's distillation loss is w * sum_taps (1/K) sum_k L_base(S', A_k'), as Part 0's
  * "Combination" demands. For K > 1 the sum is accumulated in avatar order and multiplied by the
- * float 1/K.
+ * float 1/K. The base loss's logged sub-terms (term_values, e.g. FGD's fg / bg / at / rela) are
+ * replaced by their mean over the K avatars, so they still add up to the returned value.
  *
  * Randomness inside the base loss (MGD's mask, ...): avatar k gets
  *   in.rng = ak_akd_loss_rng(seed, iteration, tap, k) = {seed, ak_rng_stream5(AK_STREAM_LOSS_MASK,

@@ -22,6 +22,7 @@ int ak_cmd_config(int argc, char **argv);
 int ak_cmd_h5(int argc, char **argv);
 int ak_cmd_eval_coco(int argc, char **argv);
 int ak_cmd_eval_seg(int argc, char **argv);
+int ak_cmd_report(int argc, char **argv);
 int ak_cmd_avatars(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ static const ak_command commands[] = {
     {"config", "CONFIG.yaml [--set k=v] | --keys", "print the resolved run config and its run id / every key", ak_cmd_config},
     {"h5", "check|show RUN.h5", "validate a run file against the schema / print its provenance", ak_cmd_h5},
     {"eval-coco", "GT.json DETS.json [--json OUT]", "COCO bbox AP of a results file (official rules)", ak_cmd_eval_coco},
+    {"report", "SWEEP_DIR [--format md,tex,csv,png,svg] [--out DIR]", "paper-style tables and plots from a sweep's run files", ak_cmd_report},
     {"eval-seg", "GT_DIR PRED_DIR [--json OUT]", "Cityscapes mIoU / aAcc / mAcc of label PNG folders", ak_cmd_eval_seg},
     {"avatars", "eval CONFIG.yaml [--weights W] [--k 1,2,4,8] [--p ...]", "avatar capacity: the teacher on K averaged avatars of its features vs vanilla", ak_cmd_avatars},
 };

@@ -105,8 +105,8 @@ void ak_rep_group_label(const ak_report_tables *t, int group, char *buf, size_t 
         if (r->kind == AK_ROW_DISTILL) {
             char m[32];
             ak_report_method_label(r->method, m, sizeof m);
-            snprintf(buf, len, "%s %s%s%s%s", m, r->on == group ? "w/" : "w/o", r->variant[0] ? " (" : "",
-                     r->variant, r->variant[0] ? ")" : "");
+            const char *v = r->on == group ? r->variant : r->variant_off;
+            snprintf(buf, len, "%s %s%s%s%s", m, r->on == group ? "w/" : "w/o", v[0] ? " (" : "", v, v[0] ? ")" : "");
         } else {
             snprintf(buf, len, "%s", label);
         }

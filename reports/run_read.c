@@ -158,6 +158,9 @@ static int unreadable(ak_report_run *r, const char *why, ak_error *err) {
         ak_sb_append(&b, why);
     else
         ak_sb_appendf(&b, "%s: %s", r->path, why);
+    size_t n = strlen(r->path);
+    if (n > 8 && strcmp(r->path + n - 8, ".partial") == 0) /* HDF5 locks a file while it is written */
+        ak_sb_append(&b, " (if this run is still training, its writer holds the file: report again later)");
     if (b.oom)
         return ak_error_set(err, AK_ENOMEM, "out of memory reading %s", r->path);
     free(r->error);

@@ -176,6 +176,11 @@ static int family_of(ak_report_tables *t, const ak_report_run *r, int *cap, ak_e
     return t->n_families++;
 }
 
+static bool same_student(const ak_report_family *f, const ak_report_run *r) {
+    return strcmp(f->task, r->task) == 0 && strcmp(f->dataset, r->dataset) == 0 && f->synthetic == r->synthetic &&
+           same_net(&f->student, &r->student);
+}
+
 /* A teacher run's own network is its config's student. */
 static bool teaches(const ak_report_family *f, const ak_report_run *teacher) {
     return strcmp(f->task, teacher->task) == 0 && strcmp(f->dataset, teacher->dataset) == 0 &&
@@ -209,7 +214,7 @@ static int push_row(ak_report_tables *t, int *cap, int family, ak_report_row_kin
         memcpy(r->method, rep->method, sizeof r->method);
         memcpy(r->inherit, rep->inherit, sizeof r->inherit);
     }
-    if (!(r->variant = calloc(1, 1)))
+    if (!(r->variant = calloc(1, 1)) || !(r->variant_off = calloc(1, 1)))
         return oom(err);
     t->n_rows++;
     return AK_OK;
@@ -261,7 +266,21 @@ static int build_rows(ak_report_tables *t, const ak_report_sweep *s, ak_error *e
     int rc = AK_OK;
     for (int g = 0; rc == AK_OK && g < t->n_groups; g++) {
         group_family[g] = -1;
-        if (!t->groups[g].teacher && (group_family[g] = family_of(t, &s->runs[t->groups[g].rep], &fcap, err)) < 0)
+        const ak_report_run *rep = &s->runs[t->groups[g].rep];
+        if (!t->groups[g].teacher && strcmp(rep->method, "none") != 0 &&
+            (group_family[g] = family_of(t, rep, &fcap, err)) < 0)
+            rc = group_family[g];
+    }
+    /* The student alone has no teacher (its config's model.teacher is unused): it joins every block
+     * of its student network, or gets a block of its own. */
+    for (int g = 0; rc == AK_OK && g < t->n_groups; g++) {
+        const ak_report_run *rep = &s->runs[t->groups[g].rep];
+        if (t->groups[g].teacher || strcmp(rep->method, "none") != 0)
+            continue;
+        bool found = false;
+        for (int f = 0; f < t->n_families && !found; f++)
+            found = same_student(&t->families[f], rep);
+        if (!found && (group_family[g] = family_of(t, rep, &fcap, err)) < 0)
             rc = group_family[g];
     }
     /* a teacher nobody in the folder distils from still gets its own block */
@@ -302,11 +321,12 @@ static int build_rows(ak_report_tables *t, const ak_report_sweep *s, ak_error *e
             for (int g = 0; rc == AK_OK && g < t->n_groups; g++) {
                 const ak_report_group *G = &t->groups[g];
                 const ak_report_run *rep = &s->runs[G->rep];
-                if (group_family[g] != f || G->teacher || ak_rep_method_rank(rep->method) != m)
+                if (G->teacher || ak_rep_method_rank(rep->method) != m)
                     continue;
                 if (strcmp(rep->method, "none") == 0) {
-                    rc = push_row(t, &rcap, f, AK_ROW_STUDENT, rep, g, -1, err);
-                } else if (G->avatars) {
+                    if (same_student(&t->families[f], rep))
+                        rc = push_row(t, &rcap, f, AK_ROW_STUDENT, rep, g, -1, err);
+                } else if (group_family[g] == f && G->avatars) {
                     int off = -1;
                     if ((rc = find_off_group(t, G, err, &off)) == AK_OK)
                         rc = push_row(t, &rcap, f, AK_ROW_DISTILL, rep, off, g, err);
@@ -394,8 +414,10 @@ void ak_report_tables_free(ak_report_tables *t) {
     }
     free(t->groups);
     free(t->families);
-    for (int i = 0; i < t->n_rows; i++)
+    for (int i = 0; i < t->n_rows; i++) {
         free(t->rows[i].variant);
+        free(t->rows[i].variant_off);
+    }
     free(t->rows);
     for (int a = 0; a < t->n_ablations; a++) {
         ak_report_ablation *A = &t->ablations[a];

@@ -68,6 +68,7 @@ typedef struct ak_report_row {
     ak_report_row_kind kind;
     char method[24], inherit[24];
     char *variant;  /* "" or "akd.num_avatars=2, akd.rate=0.1": the keys that vary in this block */
+    char *variant_off; /* the same without akd.* keys (unused by the w/o Avatars side) */
     int off, on;    /* groups w/o and w/ Avatars (-1: none); teacher and student rows use off */
     ak_stat delta;  /* on - off (stats.h: paired by seed when both sides have the same seeds) */
     int paired;

@@ -163,7 +163,7 @@ static void figures(FILE *f, const ak_report_doc *d) {
 static void runs_table(FILE *f, const ak_report_tables *t) {
     const ak_report_sweep *s = t->sweep;
     fprintf(f, "## Runs\n\nEvery run file of the folder (and every run results.h5 lists), counted or not.\n\n"
-               "| file | run id | state | status | seed | source | last iter | final step | metric | note |\n"
+               "| file | run id | state | status | seed | source | iterations | final step | metric | note |\n"
                "|---|---|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < s->n_runs; i++) {
         const ak_report_run *r = &s->runs[i];
@@ -173,7 +173,7 @@ static void runs_table(FILE *f, const ak_report_tables *t) {
             snprintf(src, sizeof src, "[%d]", t->groups[g].ref);
         if (r->config) {
             snprintf(seed, sizeof seed, "%lld", (long long)r->seed);
-            snprintf(it, sizeof it, "%lld/%lld", (long long)r->last_iter, (long long)r->max_iters);
+            snprintf(it, sizeof it, "%lld/%lld", (long long)(r->last_iter + 1), (long long)r->max_iters);
         }
         if (r->final_step >= 0)
             snprintf(step, sizeof step, "%lld", (long long)r->final_step);
@@ -225,9 +225,19 @@ static void sources(FILE *f, const ak_report_tables *t) {
         char label[600], stat[96];
         ak_rep_group_label(t, g, label, sizeof label);
         ak_rep_fmt_stat(stat, sizeof stat, G->stat, ak_rep_group_total(t, g), 0, AK_STYLE_MD);
+        const ak_report_run *rep = &s->runs[G->rep];
+        char net[64], arch[32], task[96];
+        ak_report_net_label(&rep->student, net, sizeof net);
+        ak_report_arch_label(rep->student.arch, arch, sizeof arch);
+        ak_report_family fam;
+        memset(&fam, 0, sizeof fam);
+        memcpy(fam.task, rep->task, sizeof fam.task);
+        memcpy(fam.dataset, rep->dataset, sizeof fam.dataset);
+        fam.synthetic = rep->synthetic;
+        ak_report_task_label(&fam, task, sizeof task);
         fprintf(f, "**[%d]** ", k + 1);
         ak_rep_md(f, label);
-        fprintf(f, ": %s %s\n\n", s->runs[G->rep].metric_name, stat);
+        fprintf(f, " — trained network %s %s, %s: %s %s\n\n", arch, net, task, rep->metric_name, stat);
         for (int i = 0; i < G->n_runs; i++) {
             const ak_report_run *r = &s->runs[G->runs[i]];
             fprintf(f, "- seed %lld: ", (long long)r->seed);
@@ -237,12 +247,21 @@ static void sources(FILE *f, const ak_report_tables *t) {
                 fprintf(f, "%s %.10g, not counted (same experiment as `%s`)", r->metric_name, r->metric,
                         s->runs[r->duplicate_of].file);
             else
-                fprintf(f, "not counted: %s (status %s, last iteration %lld)", ak_report_state_name(r->state),
-                        r->status, (long long)r->last_iter);
+                fprintf(f, "not counted: %s (status %s, %lld of %lld iterations)", ak_report_state_name(r->state),
+                        r->status, (long long)(r->last_iter + 1), (long long)r->max_iters);
             fprintf(f, " — `%s`, run `%s`\n", r->file, r->run_id);
         }
         fputs("\n", f);
     }
+}
+
+int ak_report_write_md_table(const ak_report_doc *d, const char *path, ak_error *err) {
+    FILE *f;
+    AK_TRY(ak_rep_open(&f, path, err));
+    fprintf(f, "Main table of `%s` (x100, mean ± sample std over seeds; sources and every run in report.md).\n\n",
+            d->t->sweep->dir);
+    main_table(f, d->t);
+    return ak_rep_close(f, path, err);
 }
 
 int ak_report_write_md(const ak_report_doc *d, const char *path, ak_error *err) {

@@ -95,14 +95,24 @@ static int row_cmp(const ak_report_tables *t, const block *b, int x, int y) {
 static int label_rows(ak_report_tables *t, const block *b, ak_error *err) {
     for (int i = 0; i < b->n_rows; i++) {
         ak_report_row *r = &t->rows[b->rows[i]];
-        ak_sb s = {0};
-        for (int k = 0; k < b->n_keys; k++)
+        ak_sb s = {0}, off = {0};
+        for (int k = 0; k < b->n_keys; k++) {
             ak_sb_appendf(&s, "%s%s=%s", k ? ", " : "", b->keys[k], value_in(t, r, b->keys[k]));
-        if (s.oom)
+            if (strncmp(b->keys[k], "akd.", 4) != 0)
+                ak_sb_appendf(&off, "%s%s=%s", off.len ? ", " : "", b->keys[k], value_in(t, r, b->keys[k]));
+        }
+        if (s.oom || off.oom) {
+            ak_sb_free(&s);
+            ak_sb_free(&off);
             return oom(err);
+        }
         if (s.s) {
             free(r->variant);
             r->variant = s.s;
+        }
+        if (off.s) {
+            free(r->variant_off);
+            r->variant_off = off.s;
         }
     }
     return AK_OK;

@@ -1,5 +1,5 @@
 /* The report writers: one document model (tables, per-class data, figures) rendered as Markdown
- * (report.md), LaTeX with booktabs (report.tex, a standalone document whose tables can be pasted
+ * (report.md, and table.md with the main table alone), LaTeX with booktabs (report.tex, a standalone document whose tables can be pasted
  * into a paper) and CSV (main.csv, ablation_<k>.csv, per_class.csv, runs.csv, in long format with
  * the stored values at full precision, for pandas and for checking).
  *
@@ -32,6 +32,8 @@ typedef struct ak_report_doc {
 } ak_report_doc;
 
 int ak_report_write_md(const ak_report_doc *d, const char *path, ak_error *err);
+/* Only the main table (table.md: what a benchmark run prints at its end). */
+int ak_report_write_md_table(const ak_report_doc *d, const char *path, ak_error *err);
 int ak_report_write_tex(const ak_report_doc *d, const char *path, ak_error *err);
 /* Writes dir/main.csv, dir/runs.csv, dir/per_class.csv and dir/ablation_<k>.csv (k = 1, 2, ...). */
 int ak_report_write_csv(const ak_report_doc *d, const char *dir, ak_error *err);

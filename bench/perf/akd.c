@@ -6,8 +6,10 @@
  * < 10 % (the detector preset of the issue was not available when this was written: the segmentor
  * is the reference step).
  *
- * Usage: perf_akd [--reps N] [--threads T] [--small]   (--small: batch 2 x 128 x 256, for a quick look)
- * Best of N (default 3) after one warm-up; the machine is shared. Not a test; prints only.
+ * Usage: perf_akd [--reps N] [--loss-reps M] [--threads T] [--small]
+ *   --small: batch 2 x 128 x 256, for a quick look.
+ * Best of N (default 2) segmentor steps and of M (default 7) loss evaluations, after one warm-up
+ * each; the machine is shared, so only the best times mean anything. Not a test; prints only.
  */
 #include <omp.h>
 #include <stdio.h>
@@ -87,16 +89,18 @@ typedef struct tapcase {
 
 int main(int argc, char **argv) {
     ak_runtime_bootstrap(argc, argv);
-    int reps = 3, threads = 0, small = 0;
+    int reps = 2, loss_reps = 7, threads = 0, small = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--reps") && i + 1 < argc)
             reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--loss-reps") && i + 1 < argc)
+            loss_reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--small"))
             small = 1;
         else {
-            fprintf(stderr, "usage: perf_akd [--reps N] [--threads T] [--small]\n");
+            fprintf(stderr, "usage: perf_akd [--reps N] [--loss-reps M] [--threads T] [--small]\n");
             return 2;
         }
     }
@@ -151,8 +155,8 @@ int main(int argc, char **argv) {
     char s1[64], s2[64];
     printf("segmentor PSPNet-R18-D8, batch 2 x %lldx%lld, threads %d: training step %.1f ms (best of %d)\n",
            (long long)H, (long long)W, omp_get_max_threads(), 1e3 * step, reps);
-    printf("taps: backbone.c5 %s, decode.logits %s; AKD: dropout p 0.1, uncertainty code (G 2)\n\n",
-           ak_shape_str(c5, s1, sizeof s1), ak_shape_str(logits, s2, sizeof s2));
+    printf("taps: backbone.c5 %s, decode.logits %s; AKD: dropout p 0.1, uncertainty code (G 2); losses best of %d\n\n",
+           ak_shape_str(c5, s1, sizeof s1), ak_shape_str(logits, s2, sizeof s2), loss_reps);
     printf("| loss | tap | plain ms | K=1 ms | K=1+stats ms | K=4 ms | K=1 extra / step | K=1+stats extra / step | "
            "K=4 extra / step |\n");
     printf("|---|---|---|---|---|---|---|---|---|\n");
@@ -162,7 +166,7 @@ int main(int argc, char **argv) {
         const int ti = strcmp(cases[c].tap, "backbone.c5") ? 1 : 0;
         double best[4] = {1e30, 1e30, 1e30, 1e30};
         const int Ks[4] = {0, 1, 1, 4}, St[4] = {0, 0, 1, 0};
-        for (int r = 0; r <= reps; r++)
+        for (int r = 0; r <= loss_reps; r++)
             for (int k = 0; k < 4; k++) {
                 double t = loss_step(&ctx, cases[c].loss, feat[ti][0], feat[ti][1], Ks[k], St[k]);
                 if (r > 0 && t < best[k])

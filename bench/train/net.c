@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "models/weights.h"
+
 static int depth_of(int backbone) {
     switch (backbone) {
     case AK_BACKBONE_RESNET18: return 18;
@@ -77,6 +79,30 @@ int ak_net_det_cfg(const ak_model_config *mc, int num_classes, ak_detector_cfg *
     return AK_OK;
 }
 
+void ak_net_det_apply_eval(const ak_run_config *cfg, ak_detector_cfg *dc) {
+    ak_det_test_cfg *tc[2] = {&dc->retina.test, &dc->fcos.test};
+    for (int i = 0; i < 2; i++) {
+        if (cfg->eval.score_thr > 0)
+            tc[i]->score_thr = (float)cfg->eval.score_thr;
+        if (cfg->eval.nms_iou > 0)
+            tc[i]->nms_iou = (float)cfg->eval.nms_iou;
+        if (cfg->eval.nms_pre > 0)
+            tc[i]->nms_pre = cfg->eval.nms_pre;
+        if (cfg->eval.max_dets > 0)
+            tc[i]->max_per_img = cfg->eval.max_dets;
+    }
+}
+
+static int load_pretrained(ak_net *n, const ak_model_config *mc, ak_error *err) {
+    if (!mc->pretrained[0])
+        return AK_OK;
+    static const char *const ignore[] = {"fc."};
+    int rc = ak_load_weights_safetensors(&n->ps, "backbone.", mc->pretrained, ignore, 1, NULL, err);
+    if (rc)
+        ak_error_prefix(err, "model.*.pretrained");
+    return rc;
+}
+
 int ak_net_build(ak_net *n, const ak_model_config *mc, const ak_run_config *cfg, uint64_t seed, ak_error *err) {
     memset(n, 0, sizeof *n);
     n->task = cfg->task;
@@ -84,11 +110,14 @@ int ak_net_build(ak_net *n, const ak_model_config *mc, const ak_run_config *cfg,
     if (cfg->task == AK_TASK_DET) {
         ak_detector_cfg dc;
         AK_TRY(ak_net_det_cfg(mc, cfg->model.num_classes, &dc, err));
-        return ak_detector_init(&n->det, &n->ps, &dc, seed, err);
+        ak_net_det_apply_eval(cfg, &dc);
+        AK_TRY(ak_detector_init(&n->det, &n->ps, &dc, seed, err));
+        return load_pretrained(n, mc, err);
     }
     ak_segmentor_cfg sc;
     AK_TRY(ak_net_seg_cfg(mc, cfg->model.num_classes, &sc, err));
-    return ak_segmentor_init(&n->seg, &n->ps, &sc, seed, err);
+    AK_TRY(ak_segmentor_init(&n->seg, &n->ps, &sc, seed, err));
+    return load_pretrained(n, mc, err);
 }
 
 void ak_net_free(ak_net *n) {

@@ -14,12 +14,15 @@ typedef struct ak_net {
     ak_detector det;  /* task det */
 } ak_net;
 
-/* Builds and initialises (seeded) the network. */
+/* Builds and initialises (seeded) the network; then, when mc->pretrained names a file, loads the
+ * backbone from it (models/weights.h: torchvision ResNet keys, strict). */
 int ak_net_build(ak_net *n, const ak_model_config *mc, const ak_run_config *cfg, uint64_t seed, ak_error *err);
 void ak_net_free(ak_net *n);
 /* The segmentor configuration a model config maps to (mmseg channel conventions, see segmentor.h). */
 int ak_net_seg_cfg(const ak_model_config *mc, int num_classes, ak_segmentor_cfg *out, ak_error *err);
 /* The detector configuration (mmdet preset, widths scaled by model.width). */
 int ak_net_det_cfg(const ak_model_config *mc, int num_classes, ak_detector_cfg *out, ak_error *err);
+/* The eval section's test settings (score_thr, nms_iou, nms_pre, max_dets) into a detector config. */
+void ak_net_det_apply_eval(const ak_run_config *cfg, ak_detector_cfg *dc);
 
 #endif

@@ -261,6 +261,16 @@ START_TEST(composition_for_every_baseline) {
             char what[64];
             snprintf(what, sizeof what, "%s/%s composition", ls[i].name, modes[m]);
             ak_assert_close(what, l->data, &want, 1, 1e-6, 1e-12);
+            /* the logged sub-terms are the avatar means: re-run the wrapper (the manual calls above
+             * overwrote them) and check they add up to the wrapped loss */
+            l = ak_akd_forward(&ctx, &o, ls[i].l, &in, 1, NULL);
+            ck_assert_ptr_nonnull(l);
+            double tsum = 0;
+            for (int j = 0; j < ls[i].l->n_terms; j++)
+                tsum += ls[i].l->term_values[j];
+            ck_assert_msg(ls[i].l->n_terms >= 1 && fabs(tsum - l->data[0]) <= 1e-5 * fabs(l->data[0]) + 1e-9,
+                          "%s/%s: %d terms sum to %.9g, wrapped loss %.9g", ls[i].name, modes[m], ls[i].l->n_terms,
+                          tsum, l->data[0]);
             ak_ctx_free(&ctx);
         }
     for (int i = 0; i < n; i++)

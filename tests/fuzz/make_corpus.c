@@ -10,6 +10,7 @@
 
 #include "core/params.h"
 #include "store/checkpoint.h"
+#include "store/hash.h"
 #include "store/results_index.h"
 #include "store/runfile.h"
 
@@ -64,6 +65,7 @@ int main(int argc, char **argv) {
     float feat[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     int64_t fshape[4] = {1, 2, 2, 2};
     ak_ckpt_meta meta = {2, ""};
+    ak_run_id_of_config(prov.config, meta.run_id);
     if (ak_run_write_eval(run, 2, sc, 3, ar, 1, &e) != AK_OK ||
         ak_run_write_features(run, 2, "student", "c4", fshape, feat, &e) != AK_OK ||
         ak_ckpt_save_run(run, &meta, &ps, NULL, 0, &e) != AK_OK)
