@@ -6,7 +6,7 @@
 
 int ak_maskd_seg_stage_of(const ak_segmentor *teacher, const char *tap) {
     for (int s = 0; s < 4; s++) {
-        char name[AK_TAP_NAME_LEN + 8];
+        char name[96];
         snprintf(name, sizeof name, "%s.c%d", teacher->backbone.prefix, s + 2);
         if (tap && strcmp(tap, name) == 0)
             return s;

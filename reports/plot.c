@@ -117,6 +117,14 @@ struct ak_plot {
 
 bool ak_plot_available(void) { return true; }
 
+#if defined(__SANITIZE_ADDRESS__)
+/* LeakSanitizer: fontconfig (loaded by cairo to find fonts) keeps a process-lifetime configuration
+ * that it never frees; those blocks are not leaks of ours. The sanitizer runtime calls this hook
+ * (a weak symbol there) in any program that links the plotting code. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void) { return "leak:libfontconfig.so\n"; }
+#endif
+
 int ak_plot_begin(ak_plot **out, const char *path, ak_plot_format fmt, int width, int height, ak_error *err) {
     *out = NULL;
     if (width <= 0 || height <= 0 || width > 20000 || height > 20000)

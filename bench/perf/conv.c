@@ -149,6 +149,7 @@ int main(int argc, char **argv) {
            (long long)(tile ? tile : AK_CONV2D_TILE_FLOATS));
 
     double ceiling = best_ceiling(reps);
+    printf("ceiling (best sgemm): %.1f GFLOP/s%s\n\n", ceiling, g_cpu_time ? " [CPU-time based, diagnostic only]" : "");
     printf("%-26s %7s | %8s %8s %6s | %8s %8s %6s", "conv (batch 2)", "GFLOP", "fwd ms", "GFLOP/s", "%ceil",
            "bwd ms", "GFLOP/s", "%ceil");
     printf(compare ? " | blas fwd  blas bwd\n" : "\n");

@@ -3,8 +3,12 @@
 batch 2), forward and backward (dX + dW), best of N repetitions, printed in the same table format.
 
 Run with Debian's interpreter (python3-torch): /usr/bin/python3 bench/perf/conv_torch.py [--reps N]
-[--threads T]. 2 threads by default (Debian's torch sets 1 at import). Set OMP_WAIT_POLICY=PASSIVE
-in the environment to match the engine's thread policy (see shared/reference/RESULTS.md).
+[--threads T] [--cpu-time]. 2 threads by default (Debian's torch sets 1 at import). Set
+OMP_WAIT_POLICY=PASSIVE in the environment to match the engine's thread policy (see
+shared/reference/RESULTS.md). Side by side in one job:
+  build/perf_conv --compare && OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/perf/conv_torch.py
+Note: PyTorch allocates every output and gradient per call (large ones with fresh mmap'd pages), a
+cost it also pays in training; the engine's benchmark reuses its buffers, as its arena does.
 """
 import argparse
 import os
@@ -35,13 +39,21 @@ SHAPES = [
 BATCH = 2
 
 
-def best_of(fn, reps):
+def clock(cpu_time, threads):
+    """Wall clock, or (diagnostic on a loaded machine, as perf_conv --cpu-time) process CPU time
+    divided by the thread count."""
+    if cpu_time:
+        return lambda: time.process_time() / threads
+    return time.perf_counter
+
+
+def best_of(fn, reps, now):
     fn()  # warm-up (oneDNN primitive creation)
     best = float("inf")
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = now()
         fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, now() - t0)
     return best
 
 
@@ -50,11 +62,14 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", default=None)
+    ap.add_argument("--cpu-time", action="store_true", help="time with process CPU time / threads")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
+    now = clock(a.cpu_time, a.threads)
     print(f"torch {torch.__version__} conv2d: {torch.get_num_threads()} threads, mkldnn "
-          f"{torch.backends.mkldnn.is_available()}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(default)')}\n")
+          f"{torch.backends.mkldnn.is_available()}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(default)')}"
+          f"{' [CPU-time based, diagnostic only]' if a.cpu_time else ''}\n")
     print(f"{'conv (batch 2)':<26} {'GFLOP':>7} | {'fwd ms':>8} {'GFLOP/s':>8} | {'bwd ms':>8} {'GFLOP/s':>8}")
     tot_flop = tot_f = tot_b = 0.0
     for name, c, o, k, s, hw in SHAPES:
@@ -68,7 +83,7 @@ def main():
         dy = torch.rand_like(y)
         flop = 2.0 * y.numel() * c * k * k
         with torch.no_grad():
-            tf = best_of(lambda: F.conv2d(x, w, b, stride=s, padding=k // 2), a.reps)
+            tf = best_of(lambda: F.conv2d(x, w, b, stride=s, padding=k // 2), a.reps, now)
         xg = x.clone().requires_grad_()
         wg = w.clone().requires_grad_()
 
@@ -77,7 +92,7 @@ def main():
             torch.ops.aten.convolution_backward(dy, xg, wg, None, [s, s], [k // 2, k // 2], [1, 1], False,
                                                 [0, 0], 1, [True, True, False])
 
-        tb = best_of(bwd, a.reps)
+        tb = best_of(bwd, a.reps, now)
         print(f"{name:<26} {flop * 1e-9:7.2f} | {tf * 1e3:8.2f} {flop / tf * 1e-9:8.1f} | "
               f"{tb * 1e3:8.2f} {2 * flop / tb * 1e-9:8.1f}")
         tot_flop += flop

@@ -12,6 +12,7 @@
 #include "bench/train/det_batch.h"
 #include "bench/train/distill_step.h"
 #include "bench/train/det_eval.h"
+#include "bench/train/maskd_stage.h"
 #include "bench/train/net.h"
 #include "bench/train/seg_eval.h"
 #include "bench/train/train_data.h"
@@ -318,6 +319,10 @@ static int setup_teacher(trainer *t, ak_error *err) {
     if (c->task == AK_TASK_DET)
         ph = pw = 128;
     AK_TRY(ak_train_distill_init(&t->td, c, &t->ctx, &t->student, &t->teacher, ph, pw, err));
+    /* MasKD tokens: learned on the frozen teacher (or loaded) before the student trains; a resumed or
+     * already complete run gets them from its checkpoint instead (maskd_stage.h). */
+    bool restored = file_exists(t->run_path) || (t->opts->resume && file_exists(t->ckpt_path));
+    AK_TRY(ak_train_maskd_tokens(&t->td, c, &t->ctx, &t->teacher, &t->data, restored, NULL, err));
     t->extra = calloc((size_t)(t->td.n_cols > 0 ? t->td.n_cols : 1), sizeof *t->extra);
     return t->extra ? AK_OK : ak_error_set(err, AK_ENOMEM, "trainer: out of memory");
 }
