@@ -20,6 +20,10 @@ int ak_rep_method_rank(const char *method);
 /* Order of config values: numerically when both parse as numbers, else bytewise. */
 int ak_rep_value_cmp(const char *a, const char *b);
 
+/* Group the runs of s into t->groups (group.c); run_group (s->n_runs) receives each run's group or
+ * -1 (unreadable / missing runs). Marks duplicate runs in s. */
+int ak_rep_build_groups(ak_report_sweep *s, ak_report_tables *t, int *run_group, ak_error *err);
+
 /* Fill variant labels of the rows of each (family, kind, method, inherit) block and build the
  * ablation tables (variant.c). */
 int ak_rep_variants(ak_report_tables *t, ak_error *err);

@@ -350,9 +350,9 @@ START_TEST(cross_field_constraints) {
     fails_with(cwd, "model.student.arch=pspnet", "model.student.arch (--set", "task det cannot use a pspnet model");
     fails_with(cwd, "task=seg", "task (--set task=seg) and dataset.name (", "task seg cannot use the coco format");
     fails_with("bench/configs/synth_cityscapes_cwd.yaml", "distill.method=fgd", "fgd needs ground-truth boxes", NULL);
-    fails_with(cwd, "schedule.milestones=[200, 100]", "schedule.milestones", "must increase strictly (100 after 200)");
-    fails_with(cwd, "schedule.milestones=[200, 300]", "schedule.max_iters",
-               "milestone 300 is not before the end (300)");
+    fails_with(cwd, "schedule.milestones=[100, 50]", "schedule.milestones", "must increase strictly (50 after 100)");
+    fails_with(cwd, "schedule.milestones=[100, 150]", "schedule.max_iters",
+               "milestone 150 is not before the end (150)");
     fails_with(cwd, "schedule.by_epoch=true", "schedule.max_epochs", "the training length must be positive");
     fails_with(cwd, "dataset.synthetic=false", "dataset.root (", "no dataset folder and no synthetic dataset");
     const char *mgd = "bench/configs/synth_coco_mgd.yaml"; /* inherits the teacher's neck and head */
@@ -372,13 +372,13 @@ START_TEST(run_id_changes_iff_a_value_changes) {
     ck_assert_str_eq(same->yaml, base->yaml);
     ck_assert_str_eq(same->c.run_id, base->c.run_id);
     /* Setting a value to what it already is, spelled differently. */
-    static const char *const respell[] = {"optim.lr=5.0e-3", "akd.rate=1e-1", "distill.method='cwd'",
+    static const char *const respell[] = {"optim.lr=1.0e-3", "akd.rate=1e-1", "distill.method='cwd'",
                                           "train.batch_size=+4"};
     loaded *r = load_ok("bench/configs/synth_coco_cwd.yaml", respell, 4);
     ck_assert_str_eq(r->c.run_id, base->c.run_id);
     unload(r);
     /* Any value change changes the id (and every such id differs from every other). */
-    static const char *const change[] = {"optim.lr=0.0051",
+    static const char *const change[] = {"optim.lr=0.0011",
                                          "akd.rate=0.2",
                                          "akd.enabled=true",
                                          "train.seed=1",

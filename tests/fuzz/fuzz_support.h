@@ -54,6 +54,7 @@
 
 typedef struct ak_fuzz_temps {
     int n;
+    char tags[AK_FUZZ_MAX_TEMPS][64];
     char paths[AK_FUZZ_MAX_TEMPS][512];
 } ak_fuzz_temps;
 
@@ -66,11 +67,9 @@ static inline void ak_fuzz_remove_temps(void) {
 
 /* The temp path for `tag` ("coco.json", "run.h5"), created on first use and removed at exit. */
 static inline const char *ak_fuzz_temp_path(const char *tag) {
-    for (int i = 0; i < ak_fuzz_temps_list.n; i++) {
-        const char *p = ak_fuzz_temps_list.paths[i], *t = strrchr(p, '-');
-        if (t && strcmp(t + 1, tag) == 0)
-            return p;
-    }
+    for (int i = 0; i < ak_fuzz_temps_list.n; i++)
+        if (strcmp(ak_fuzz_temps_list.tags[i], tag) == 0)
+            return ak_fuzz_temps_list.paths[i];
     if (ak_fuzz_temps_list.n == AK_FUZZ_MAX_TEMPS) {
         fprintf(stderr, "fuzz: too many temp files\n");
         abort();
@@ -80,6 +79,7 @@ static inline const char *ak_fuzz_temp_path(const char *tag) {
         dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     if (ak_fuzz_temps_list.n == 0)
         atexit(ak_fuzz_remove_temps);
+    snprintf(ak_fuzz_temps_list.tags[ak_fuzz_temps_list.n], sizeof ak_fuzz_temps_list.tags[0], "%s", tag);
     char *p = ak_fuzz_temps_list.paths[ak_fuzz_temps_list.n++];
     snprintf(p, sizeof ak_fuzz_temps_list.paths[0], "%s/akfuzz%d-%s", dir, (int)getpid(), tag);
     return p;
