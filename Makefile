@@ -41,7 +41,7 @@ ablation-avatars: build
 
 # Rebuild the reports of every sweep folder under runs/ from its run files.
 report: build
-	@for d in runs/*/; do [ -f "$$d/results.h5" ] && $(BUILD)/akdbench report "$$d" --format md,csv,tex; done; true
+	@for d in runs/*/; do [ -f "$$d/results.h5" ] && $(BUILD)/akdbench report "$$d" --format md,csv,tex,png,svg; done; true
 
 # Regenerate the PyTorch reference fixtures under tests/fixtures (needs python3-torch).
 fixtures:

@@ -29,6 +29,6 @@ export AKD_GIT_COMMIT
 echo "akdbench: sweep $sweep -> $dir ($jobs jobs)"
 "$build/akdbench" sweep "$sweep" --dir "$dir" --jobs "$jobs" "$@"
 if "$build/akdbench" report --help >/dev/null 2>&1; then
-  "$build/akdbench" report "$dir" --format md,csv,tex
+  "$build/akdbench" report "$dir" --format md,csv,tex,png
   [ -f "$dir/report/table.md" ] && cat "$dir/report/table.md"
 fi

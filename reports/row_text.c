@@ -59,9 +59,12 @@ void ak_rep_row_text_of(const ak_report_tables *t, int row, ak_rep_style style, 
         side(t, r->off, style, o->off, sizeof o->off);
     }
     side(t, r->on, style, o->on, sizeof o->on);
-    if (r->off >= 0 && r->on >= 0)
+    if (r->off >= 0 && r->on >= 0) {
         ak_rep_fmt_stat(o->delta, sizeof o->delta, r->delta, 0, 1, style);
-    else
+        size_t n = strlen(o->delta);
+        if (!r->paired && n > 0 && o->delta[n - 1] == ')' && n + 10 < sizeof o->delta)
+            memcpy(o->delta + n - 1, ", unpaired)", 12); /* the two sides ran different seeds */
+    } else
         snprintf(o->delta, sizeof o->delta, "%s", dash);
     size_t n = 0;
     int refs[3] = {r->ref, r->off >= 0 ? t->groups[r->off].ref : 0, r->on >= 0 ? t->groups[r->on].ref : 0};

@@ -277,7 +277,7 @@ int ak_report_write_md(const ak_report_doc *d, const char *path, ak_error *err) 
                "results.h5 %s.\n", s->dir, s->n_runs, counted, s->n_runs - counted,
             s->has_index ? "cross-checked" : s->index_error ? "unreadable (see Notes)" : "absent");
     fprintf(f, "Metrics x100 as mean ± sample std over seeds (n = seeds counted, \"of\" = runs found); "
-               "Δ = w/ − w/o Avatars, per seed when both sides ran the same seeds. [k] = sources, at the end.\n\n");
+               "Δ = w/ − w/o Avatars, per seed when both sides ran the same seeds (else \"unpaired\": difference of the means, std sqrt(s_w/o² + s_w/²)). [k] = sources, at the end.\n\n");
     main_table(f, t);
     ablation_tables(f, t);
     per_class_tables(f, d);

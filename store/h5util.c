@@ -9,7 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ak_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+/* Also: no HDF5 clean-up at exit. A file whose last writes failed (full disk) cannot be closed:
+ * H5Fclose fails and leaves the file id open, and HDF5's atexit handler then closes it again and
+ * crashes (SIGSEGV in H5F__close_cb, after the error was reported). Every file the store opens is
+ * closed explicitly, so the handler has nothing else to do. H5dont_atexit only works before the
+ * library initialises, which the first store call does (later calls return an error: ignored). */
+void ak_h5_quiet(void) {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 
 typedef struct walk_data {
     char inner[400], outer[400];

@@ -13,6 +13,7 @@
 #include "core/runtime.h"
 #include "store/fsutil.h"
 #include "store/h5util.h"
+#include "store/run_snapshot.h"
 #include "store/run_validate.h"
 
 const char *const ak_train_std_columns[AK_TRAIN_N_STD] = {"lr",           "loss_total", "loss_task", "loss_distill",
@@ -196,11 +197,15 @@ int ak_run_create(ak_run **out, const char *final_path, const ak_run_provenance 
         run_free(run);
         return rc;
     }
-    /* A checkpoint left by an earlier attempt belongs to the run file being replaced. */
+    /* A checkpoint (and run file snapshot) left by an earlier attempt belongs to the run file being replaced. */
     if ((unlink(ckpt) != 0 && errno != ENOENT) || (unlink(ckpt_tmp) != 0 && errno != ENOENT)) {
         rc = ak_error_set(err, AK_EIO, "%s: cannot remove the stale checkpoint: %s", ckpt, strerror(errno));
         run_free(run);
         return rc;
+    }
+    if (ak_run_snapshot_remove(final_path, err) != AK_OK) {
+        run_free(run);
+        return err ? err->code : AK_EIO;
     }
     hid_t fapl = make_fapl();
     run->file = H5Fcreate(run->path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
@@ -284,8 +289,9 @@ int ak_run_resume(ak_run **out, const char *final_path, int64_t iteration, ak_er
     AK_TRY(ak_run_partial_path(final_path, partial, sizeof partial, err));
     if (!ak_file_exists(partial))
         return ak_error_set(err, AK_EIO, "%s: cannot resume: no such run file", partial);
-    /* A kill during a flush can leave a damaged file: find out before appending to it. */
-    if (ak_run_validate(partial, NULL, err) != AK_OK) {
+    /* A kill during a flush can leave a damaged file: find out before appending to it, and fall back
+     * to the copy taken at the last checkpoint when there is one (run_snapshot.h). */
+    if (ak_run_validate(partial, NULL, err) != AK_OK && ak_run_snapshot_restore(final_path, err) != AK_OK) {
         ak_error_prefix(err, "cannot resume %s (restart the run: the file was damaged, e.g. killed while flushing)",
                         final_path);
         return err ? err->code : AK_EFORMAT;
@@ -346,7 +352,8 @@ int ak_run_finish(ak_run *run, ak_run_status status, ak_error *err) {
         rc = rc_close;
     if (rc != AK_OK || status != AK_RUN_COMPLETE || !final_path[0] || strcmp(path, final_path) == 0)
         return rc;
-    return ak_publish_file(path, final_path, err);
+    AK_TRY(ak_publish_file(path, final_path, err));
+    return ak_run_snapshot_remove(final_path, err); /* complete: the last good copy is not needed */
 }
 
 /* ---- provenance ---- */

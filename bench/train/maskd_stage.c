@@ -161,8 +161,12 @@ int ak_train_maskd_tokens(ak_train_distill *td, const ak_run_config *cfg, ak_ctx
         ak_error_prefix(err, "maskd token stage");
         return rc;
     }
-    fprintf(stderr, "[%s] maskd token stage: %d level(s), %lld iterations on the frozen teacher, loss %.4f -> %.4f "
-            "(last: task %.4f, dice %.4f)\n", cfg->run_id, n, (long long)rep->iters, rep->log.first_total,
-            rep->log.last_total, rep->log.task, rep->log.dice);
+    if (rep->iters == 0)
+        fprintf(stderr, "[%s] maskd token stage: %d level(s), 0 iterations (distill.maskd.token_iters): the tokens "
+                "keep their initial values\n", cfg->run_id, n);
+    else
+        fprintf(stderr, "[%s] maskd token stage: %d level(s), %lld iterations on the frozen teacher, loss %.4f -> "
+                "%.4f (last: task %.4f, dice %.4f)\n", cfg->run_id, n, (long long)rep->iters, rep->log.first_total,
+                rep->log.last_total, rep->log.task, rep->log.dice);
     return AK_OK;
 }

@@ -24,6 +24,7 @@
 #include "store/akd_config.h"
 #include "store/checkpoint.h"
 #include "store/hash.h"
+#include "store/run_snapshot.h"
 
 typedef struct trainer {
     const ak_train_opts *opts;
@@ -136,6 +137,7 @@ static int ckpt_arrays(trainer *t, ak_ckpt_array **out, int *n, ak_error *err) {
 
 static int save_checkpoint(trainer *t, int64_t iteration, ak_error *err) {
     AK_TRY(ak_run_flush(t->run, err));
+    AK_TRY(ak_run_snapshot(t->run, err)); /* what resume falls back to after a kill inside a flush */
     ak_ckpt_meta meta;
     memset(&meta, 0, sizeof meta);
     meta.iteration = iteration;

@@ -3,8 +3,9 @@
  * Blocking (per task = one image, NC output columns):
  *   for each group, for each KC block of the reduction dimension:
  *     pack the KC x NC block of im2col(x) into 48-column panels (kc x 48, contiguous)
- *     for each panel (stays in L1: KC*48*4 = 24 KiB), for each 8-row block of W (packed once
- *     per call, k-major): C (8 x 48, 24 zmm accumulators) = init + sum_k A[:, k] B[k, :]
+ *     for each panel (KC x 48), for each 8-row block of W (packed once per call, k-major):
+ *       C (8 x 48, 24 zmm accumulators) = init + sum_k A[:, k] B[k, :]
+ * (KC = 384 measured best among 128..768: fewer reloads of C outweigh the panel spilling to L2.)
  * The C block is initialised from zero, the bias, or y itself (later K blocks and accumulate mode),
  * so the FMA sequence of an output element does not depend on KC, NC or the thread count.
  * The build is generic x86-64 (-O2, no -march): these functions carry a target attribute and are

@@ -17,7 +17,7 @@
 
 #define MR 8          /* rows of A per register block */
 #define NR 48         /* output columns per register block (3 zmm) */
-#define KC 128        /* reduction block: one B panel is KC*NR floats = 24 KiB (L1) */
+#define KC 384        /* reduction block (B panels of 72 KiB; see conv2d_igemm.c) */
 #define NC (NR * 8)   /* output columns per task */
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))

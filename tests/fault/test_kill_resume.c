@@ -8,8 +8,10 @@
  *     HDF5 has no journal for).
  * The seed is printed; AK_FAULT_SEED=N reproduces a sequence of delays. */
 #include "fault_util.h"
+#include "syscall_kill.h"
 #include "store/checkpoint.h"
 #include "store/run_compare.h"
+#include "store/run_snapshot.h"
 #include "store/runfile.h"
 
 typedef enum kill_mode { KILL_RANDOM, KILL_IN_CKPT_WRITE, KILL_ON_RUN_FILE_WRITE } kill_mode;
@@ -118,7 +120,6 @@ static void trial(const char *out, kill_mode mode, int max_kills) {
         if (kills < max_kills) {
             int skip = (int)(fault_rand(&seed) % 3);
             double delay = t_ref * (double)(fault_rand(&seed) % 1000) / 1000.0;
-            fprintf(stderr, "DEBUG start %d skip %d delay %.3f t_ref %.3f\n", start, skip, delay, t_ref);
             if (watch_and_kill(pid, mode, skip, delay, partial, ckpt_tmp)) {
                 kills++;
                 /* a checkpoint is never partial: it reads, or it is absent */
@@ -136,7 +137,6 @@ static void trial(const char *out, kill_mode mode, int max_kills) {
                                 why);
                         free(why);
                         damaged++;
-                        char cp[9000]; snprintf(cp, sizeof cp, "cp %s /tmp/damaged-%d-%s", partial, kills, partial); if (system(cp)) {}
                     }
                 }
                 continue;
@@ -165,6 +165,71 @@ static void trial(const char *out, kill_mode mode, int max_kills) {
                   fault_exists(ckpt) ? ckpt : "", fault_exists(ckpt_tmp) ? ckpt_tmp : "");
 }
 
+/* Compare a finished run with the uninterrupted one, check it, and look for left-over files. */
+static void finished_equal(const char *out, const char *what) {
+    char partial[4200], ckpt[4200], ckpt_tmp[4300];
+    ak_error err;
+    ak_error_clear(&err);
+    ck_assert_int_eq(ak_run_partial_path(out, partial, sizeof partial, &err), AK_OK);
+    ck_assert_int_eq(ak_run_ckpt_path(out, ckpt, sizeof ckpt, &err), AK_OK);
+    snprintf(ckpt_tmp, sizeof ckpt_tmp, "%s.tmp", ckpt);
+    bool equal = false;
+    char diff[1024];
+    ck_assert_msg(ak_run_compare("full.h5", out, &equal, diff, sizeof diff, &err) == AK_OK, "%s: %s", what, err.msg);
+    ck_assert_msg(equal, "%s: differs from the uninterrupted run: %s", what, diff);
+    const char *chk[] = {"h5", "check", out, NULL};
+    fault_child_opts q = {"check.log", 0};
+    ck_assert_msg(fault_run(chk, &q, 120) == 0, "%s: akdbench h5 check %s failed", what, out);
+    char snap[4200];
+    ck_assert_int_eq(ak_run_snapshot_path(out, snap, sizeof snap, &err), AK_OK);
+    ck_assert_msg(!fault_exists(partial) && !fault_exists(ckpt) && !fault_exists(ckpt_tmp) && !fault_exists(snap),
+                  "%s: temporary files left behind", what);
+}
+
+/* Kill at the k-th write to files ending in `suffix` (k drawn from 1..total), then resume. */
+static void kill_at_writes(const char *suffix, const char *what, int samples) {
+    if (!sk_supported())
+        return;
+    char count_out[64];
+    snprintf(count_out, sizeof count_out, "count-%s.h5", what);
+    const char *count_args[] = {"train", fault_tiny_config(), "--out", count_out, "--quiet", NULL};
+    sk_result c = sk_run(count_args, "count.log", suffix, 0, 300);
+    if (c.status == SK_NO_PTRACE) {
+        fprintf(stderr, "test_kill_resume: ptrace not permitted here: %s kills skipped\n", what);
+        return;
+    }
+    ck_assert_msg(c.status == 0 && c.writes > 0, "traced run: status %d, %ld writes to *%s", c.status, c.writes,
+                  suffix);
+    for (int i = 0; i < samples; i++) {
+        long k = 1 + (long)(fault_rand(&seed) % (uint64_t)c.writes);
+        char out[64], log[80], label[160];
+        snprintf(out, sizeof out, "w-%s-%d.h5", what, i);
+        snprintf(log, sizeof log, "w-%s-%d.log", what, i);
+        snprintf(label, sizeof label, "killed at %s write %ld of %ld", what, k, c.writes);
+        const char *args[] = {"train", fault_tiny_config(), "--out", out, "--resume", "--quiet", NULL};
+        sk_result r = sk_run(args, log, suffix, k, 300);
+        ck_assert_msg(r.killed, "%s: the run ended first (status %d)", label, r.status);
+        fault_child_opts o = {log, 0};
+        int st = fault_run(args, &o, 300);
+        char *text = fault_slurp(log);
+        ck_assert_msg(st == 0, "%s: resume failed (status %d):\n%s", label, st, text);
+        free(text);
+        finished_equal(out, label);
+    }
+    fprintf(stderr, "test_kill_resume: %d kills inside %s writes (of %ld), all resumed equal\n", samples, what,
+            c.writes);
+}
+
+START_TEST(kills_inside_run_file_flushes_then_resume_equal_uninterrupted) {
+    kill_at_writes(".h5.partial", "run-file", 8);
+}
+END_TEST
+
+START_TEST(kills_inside_checkpoint_file_writes_then_resume_equal_uninterrupted) {
+    kill_at_writes(".ckpt.h5.tmp", "checkpoint", 4);
+}
+END_TEST
+
 START_TEST(random_kills_then_resume_equal_uninterrupted) {
     trial("random_a.h5", KILL_RANDOM, 3);
     trial("random_b.h5", KILL_RANDOM, 3);
@@ -190,6 +255,8 @@ static Suite *suite(void) {
     tcase_add_test(tc, random_kills_then_resume_equal_uninterrupted);
     tcase_add_test(tc, kills_during_checkpoint_writes_then_resume_equal_uninterrupted);
     tcase_add_test(tc, kills_during_run_file_writes_then_resume_equal_uninterrupted);
+    tcase_add_test(tc, kills_inside_run_file_flushes_then_resume_equal_uninterrupted);
+    tcase_add_test(tc, kills_inside_checkpoint_file_writes_then_resume_equal_uninterrupted);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -362,6 +362,7 @@ START_TEST(files_equal_run_values) {
     *eol = '\0';
     ck_assert_msg(strstr(line, cell_off) && strstr(line, cell_on), "CWD row: %s (want %s and %s)", line, cell_off,
                   cell_on);
+    ck_assert_msg(strstr(line, "(n=2, unpaired) |") != NULL, "CWD delta not marked unpaired: %s", line);
     *eol = '\n';
     ck_assert(strstr(md, "| broken.h5 | — | unreadable |") != NULL);
     ck_assert(strstr(md, "| gone-s9.h5 | 00000000deadbeef | missing |") != NULL);

@@ -1,0 +1,139 @@
+/* Kill a child at an exact write: run `akdbench ARGS` under ptrace, count the write system calls
+ * (write, pwrite64, writev, pwritev) its main thread makes to files whose path ends with a given
+ * suffix (".h5.partial": the run file; ".ckpt.h5.tmp": a checkpoint being written), and SIGKILL it
+ * just before the n-th one reaches the kernel. A run with n = 0 only counts. This puts a kill -9
+ * inside a run-file flush or a checkpoint write deterministically, where a timer almost never lands.
+ *
+ * Only the main thread is traced (libhdf5 is called from the main thread; OpenMP workers do not
+ * write files). x86-64 Linux only: elsewhere sk_supported() is false and the tests skip.
+ * Test code only.
+ */
+#ifndef AK_SYSCALL_KILL_H
+#define AK_SYSCALL_KILL_H
+
+#include "fault_util.h"
+
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#define SK_SUPPORTED 1
+#else
+#define SK_SUPPORTED 0
+#endif
+
+/* Exit status of a child that could not be traced. */
+#define SK_NO_PTRACE 126
+
+static inline bool sk_supported(void) { return SK_SUPPORTED; }
+
+typedef struct sk_result {
+    int status;     /* exit status, or 128 + signal */
+    long writes;    /* matching writes seen (the fatal one included) */
+    bool killed;    /* killed at the n-th write */
+} sk_result;
+
+#if SK_SUPPORTED
+static inline bool sk_fd_matches(pid_t pid, long fd, const char *suffix) {
+    char link[64], target[4096];
+    snprintf(link, sizeof link, "/proc/%d/fd/%ld", (int)pid, fd);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n <= 0)
+        return false;
+    target[n] = '\0';
+    size_t ls = strlen(suffix);
+    return (size_t)n >= ls && strcmp(target + n - ls, suffix) == 0;
+}
+#endif
+
+/* Run to the end, or kill before the n-th matching write (n >= 1). */
+static inline sk_result sk_run(const char *const *args, const char *log, const char *suffix, long n, double timeout_s) {
+    sk_result r = {0, 0, false};
+#if SK_SUPPORTED
+    const char *argv[FAULT_MAX_ARGS + 2];
+    int k = 0;
+    argv[k++] = FAULT_AKDBENCH;
+    for (; args[k - 1] && k <= FAULT_MAX_ARGS; k++)
+        argv[k] = args[k - 1];
+    argv[k] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        /* no re-exec by the runtime bootstrap: the traced image stays the same */
+        setenv("AKD_BOOTSTRAPPED", "1", 1);
+        if (!getenv("OMP_WAIT_POLICY"))
+            setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+        if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
+            _exit(SK_NO_PTRACE);
+        raise(SIGSTOP);
+        execv(FAULT_AKDBENCH, (char *const *)argv);
+        _exit(127);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    if (WIFEXITED(st)) { /* ptrace refused (a container's seccomp policy): the caller skips */
+        r.status = WEXITSTATUS(st);
+        return r;
+    }
+    ck_assert_msg(WIFSTOPPED(st), "child did not stop");
+    ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL));
+    double t0 = fault_now();
+    bool in_call = false;
+    int sig = 0;
+    for (;;) {
+        ck_assert_msg(fault_now() - t0 < timeout_s, "traced akdbench still running after %.0f s", timeout_s);
+        ptrace(PTRACE_SYSCALL, pid, NULL, (void *)(long)sig);
+        sig = 0;
+        if (waitpid(pid, &st, 0) != pid)
+            continue;
+        if (WIFEXITED(st)) {
+            r.status = WEXITSTATUS(st);
+            return r;
+        }
+        if (WIFSIGNALED(st)) {
+            r.status = 128 + WTERMSIG(st);
+            return r;
+        }
+        if (!WIFSTOPPED(st))
+            continue;
+        if (WSTOPSIG(st) != (SIGTRAP | 0x80)) {
+            int s = WSTOPSIG(st);
+            sig = s == SIGTRAP || s == SIGSTOP ? 0 : s; /* pass real signals on */
+            continue;
+        }
+        in_call = !in_call;
+        if (!in_call)
+            continue;
+        struct user_regs_struct regs;
+        ptrace(PTRACE_GETREGS, pid, NULL, &regs);
+        long nr = (long)regs.orig_rax;
+        if ((nr == SYS_write || nr == SYS_pwrite64 || nr == SYS_writev || nr == SYS_pwritev) &&
+            sk_fd_matches(pid, (long)regs.rdi, suffix)) {
+            r.writes++;
+            if (n > 0 && r.writes == n) {
+                kill(pid, SIGKILL);
+                waitpid(pid, &st, 0);
+                r.status = 128 + SIGKILL;
+                r.killed = true;
+                return r;
+            }
+        }
+    }
+#else
+    (void)args;
+    (void)log;
+    (void)suffix;
+    (void)n;
+    (void)timeout_s;
+    return r;
+#endif
+}
+
+#endif
