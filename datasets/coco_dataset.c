@@ -126,6 +126,11 @@ static int check_images(builder *b, const ak_coco_dataset_opts *o, ak_error *err
                             (long long)i, im->width, im->height));
             continue;
         }
+        if (!im->file_name || !im->file_name[0]) { /* optional for ak_coco_load, required for a dataset */
+            b->bad_img[i] = 1;
+            AK_TRY(bad_item(b, err, "%s: images[%lld].file_name: missing or empty", ds->ann_file, (long long)i));
+            continue;
+        }
         if (o->check_files) {
             char *p = join_path(ds->img_dir, im->file_name);
             if (!p)

@@ -119,7 +119,6 @@ def coco():
         "categories": [{"id": 1, "name": "person", "supercategory": "p"}, {"id": 3, "name": "car"}],
     }
     out("coco_instances", "small.json", json.dumps(inst, indent=1).encode())
-    out("coco_instances", "empty.json", b'{"images": [], "annotations": [], "categories": []}')
     shutil.copy(os.path.join(ROOT, "tests/fixtures/datasets/coco_tiny/annotations/instances_train2017.json"),
                 os.path.join(CORPUS, "coco_instances", "fixture_coco_tiny.json"))
     dets = [{"image_id": 1, "category_id": 1, "bbox": [1.5, 2, 20, 10.25], "score": 0.9},

@@ -3,9 +3,11 @@
  * Blocking (per task = one image, NC output columns):
  *   for each group, for each KC block of the reduction dimension:
  *     pack the KC x NC block of im2col(x) into 48-column panels (kc x 48, contiguous)
- *     for each panel (KC x 48), for each 8-row block of W (packed once per call, k-major):
+ *     for each 8-row block of W (packed once per call, k-major), for each panel (KC x 48):
  *       C (8 x 48, 24 zmm accumulators) = init + sum_k A[:, k] B[k, :]
- * (KC = 384 measured best among 128..768: fewer reloads of C outweigh the panel spilling to L2.)
+ * (KC = 384 measured best among 128..768: fewer reloads of C outweigh the panels spilling to L2;
+ * row blocks outer so that each output row is swept once per K block, which matters when C is
+ * large and read back, as in the data gradient of pointwise convolutions.)
  * The C block is initialised from zero, the bias, or y itself (later K blocks and accumulate mode),
  * so the FMA sequence of an output element does not depend on KC, NC or the thread count.
  * The build is generic x86-64 (-O2, no -march): these functions carry a target attribute and are
@@ -114,13 +116,12 @@ AK_AVX512 static void run_task(float *y, const float *x, const float *ap, const 
             int init = (k0 > 0 || accumulate) ? INIT_LOAD : INIT_ZERO;
             if (k0 == 0 && bg)
                 init = accumulate ? INIT_LOAD_BIAS : INIT_BIAS;
-            for (int64_t np = 0; np < npan; np++) {
-                const int64_t pa = p0 + np * NR, valid = p1 - pa;
-                const float *bpan = bp + np * kc * NR;
-                for (int64_t m = 0; m < og; m += MR) {
-                    const int rows = (int)(og - m < MR ? og - m : MR);
-                    kern_8xn(valid, kc, apg + (m * kg + k0 * MR), bpan, yg + m * P + pa, P, rows, init,
-                             bg ? bg + m : NULL);
+            for (int64_t m = 0; m < og; m += MR) {
+                const int rows = (int)(og - m < MR ? og - m : MR);
+                for (int64_t np = 0; np < npan; np++) {
+                    const int64_t pa = p0 + np * NR;
+                    kern_8xn(p1 - pa, kc, apg + (m * kg + k0 * MR), bp + np * kc * NR, yg + m * P + pa, P, rows,
+                             init, bg ? bg + m : NULL);
                 }
             }
         }

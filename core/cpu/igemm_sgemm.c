@@ -40,11 +40,12 @@ AK_AVX512 static void gemm_task(int64_t m_lo, int64_t m_hi, int64_t k, const flo
             }
         }
         const int init = (k0 > 0 || accumulate) ? INIT_LOAD : INIT_ZERO;
-        for (int64_t np = 0; np < npan; np++) {
-            const int64_t pa = p0 + np * NR, valid = p1 - pa;
-            for (int64_t mb = m_lo; mb < m_hi; mb += MR) {
-                const int rows = (int)(m_hi - mb < MR ? m_hi - mb : MR);
-                kern_8xn(valid, kc, ap + (mb * k + k0 * MR), bp + np * kc * NR, c + mb * ldc + pa, ldc, rows, init,
+        /* row blocks outer: each C row is then written in one sweep over the panels */
+        for (int64_t mb = m_lo; mb < m_hi; mb += MR) {
+            const int rows = (int)(m_hi - mb < MR ? m_hi - mb : MR);
+            for (int64_t np = 0; np < npan; np++) {
+                const int64_t pa = p0 + np * NR;
+                kern_8xn(p1 - pa, kc, ap + (mb * k + k0 * MR), bp + np * kc * NR, c + mb * ldc + pa, ldc, rows, init,
                          NULL);
             }
         }

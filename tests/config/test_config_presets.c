@@ -355,11 +355,11 @@ START_TEST(cross_field_constraints) {
                "milestone 150 is not before the end (150)");
     fails_with(cwd, "schedule.by_epoch=true", "schedule.max_epochs", "the training length must be positive");
     fails_with(cwd, "dataset.synthetic=false", "dataset.root (", "no dataset folder and no synthetic dataset");
-    const char *mgd = "bench/configs/synth_coco_mgd.yaml"; /* inherits the teacher's neck and head */
+    const char *mgd = "tests/fixtures/config/synth_coco_inherit.yaml"; /* inherits the teacher's neck and head */
     fails_with(mgd, "model.student.arch=fcos", "model.inherit_from_teacher (",
                "cannot copy a retinanet teacher's modules into a fcos student");
     fails_with(mgd, "model.student.width=0.5", "model.student.width (--set",
-               "necks differ in width (128 vs 64 channels)");
+               "necks differ in width (256 vs 128 channels)");
 }
 END_TEST
 

@@ -288,6 +288,8 @@ START_TEST(conv2d_implicit_gemm_thread_count_independent) {
     /* small dW, long reduction: the weight gradient is split into segments across images */
     ak_conv2d_geom split = {2, 3, 48, 48, 8, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, AK_CONV2D_IMPL_AUTO};
     check_thread_independence(split, "reduction split");
+    ak_conv2d_geom kblocks = {2, 48, 9, 10, 24, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, AK_CONV2D_IMPL_AUTO};
+    check_thread_independence(kblocks, "two K blocks");
 }
 END_TEST
 
@@ -327,8 +329,9 @@ static void compare_with_blas(ak_conv2d_geom g, const char *what) {
 }
 
 /* Implicit GEMM against the OpenBLAS path on blockings the small fixtures do not reach: output
- * channels split across weight-gradient tasks (more rows than one task holds), and a weight
- * gradient whose reduction is split into segments that straddle the two images. */
+ * channels split across weight-gradient tasks (more rows than one task holds), a weight gradient
+ * whose reduction is split into segments that straddle the two images, reductions spanning
+ * several kernel blocks. */
 START_TEST(conv2d_implicit_gemm_matches_blas_on_large_blocks) {
     if (!ak_cpu_conv2d_igemm_supported())
         return;
@@ -338,6 +341,11 @@ START_TEST(conv2d_implicit_gemm_matches_blas_on_large_blocks) {
     compare_with_blas(split, "reduction split");
     ak_conv2d_geom stem = {2, 3, 70, 66, 16, 7, 7, 0, 0, 2, 2, 3, 3, 1, 1, 1, 0, AK_CONV2D_IMPL_AUTO};
     compare_with_blas(stem, "7x7/2 stem, split");
+    /* reductions longer than one kernel block (384): forward K = 48*9, strided data gradient K = 400 */
+    ak_conv2d_geom kblocks = {2, 48, 9, 10, 24, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, AK_CONV2D_IMPL_AUTO};
+    compare_with_blas(kblocks, "two K blocks");
+    ak_conv2d_geom strided = {1, 8, 9, 9, 400, 3, 3, 0, 0, 2, 2, 1, 1, 1, 1, 1, 0, AK_CONV2D_IMPL_AUTO};
+    compare_with_blas(strided, "strided, 400 output channels");
 }
 END_TEST
 

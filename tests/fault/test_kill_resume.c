@@ -5,7 +5,12 @@
  *   - after seeded random delays (anywhere: forward, backward, evaluation, writes),
  *   - the moment a checkpoint write starts (RUN.ckpt.h5.tmp appears),
  *   - the moment the run file changes on disk (inside or right after a run-file flush, the window
- *     HDF5 has no journal for).
+ *     HDF5 has no journal for),
+ *   - exactly at the n-th write system call to the run file or to a checkpoint being written (the
+ *     child runs under ptrace, syscall_kill.h): inside a flush, deterministically; sampled (seeded),
+ *     or every write in turn with AK_FAULT_EXHAUSTIVE=1.
+ * A kill inside a run-file flush can damage the run file (HDF5 has no journal); resume then falls
+ * back to the copy taken at the last checkpoint (store/run_snapshot.h).
  * The seed is printed; AK_FAULT_SEED=N reproduces a sequence of delays. */
 #include "fault_util.h"
 #include "syscall_kill.h"
@@ -118,8 +123,8 @@ static void trial(const char *out, kill_mode mode, int max_kills) {
         ck_assert_msg(start < 4 * max_kills + 4, "%s: too many restarts", out);
         pid_t pid = fault_spawn(args, &o);
         if (kills < max_kills) {
-            int skip = (int)(fault_rand(&seed) % 3);
-            double delay = t_ref * (double)(fault_rand(&seed) % 1000) / 1000.0;
+            int skip = (int)(fault_rand(&seed) % 2);
+            double delay = t_ref * (0.05 + 0.85 * (double)(fault_rand(&seed) % 1000) / 1000.0);
             if (watch_and_kill(pid, mode, skip, delay, partial, ckpt_tmp)) {
                 kills++;
                 /* a checkpoint is never partial: it reads, or it is absent */
@@ -200,8 +205,12 @@ static void kill_at_writes(const char *suffix, const char *what, int samples) {
     }
     ck_assert_msg(c.status == 0 && c.writes > 0, "traced run: status %d, %ld writes to *%s", c.status, c.writes,
                   suffix);
+    /* AK_FAULT_EXHAUSTIVE=1: every write in turn (minutes) instead of a seeded sample */
+    bool all = getenv("AK_FAULT_EXHAUSTIVE") && atoi(getenv("AK_FAULT_EXHAUSTIVE")) == 1;
+    if (all)
+        samples = (int)c.writes;
     for (int i = 0; i < samples; i++) {
-        long k = 1 + (long)(fault_rand(&seed) % (uint64_t)c.writes);
+        long k = all ? i + 1 : 1 + (long)(fault_rand(&seed) % (uint64_t)c.writes);
         char out[64], log[80], label[160];
         snprintf(out, sizeof out, "w-%s-%d.h5", what, i);
         snprintf(log, sizeof log, "w-%s-%d.log", what, i);

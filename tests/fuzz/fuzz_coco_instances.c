@@ -1,7 +1,8 @@
 /* Fuzz target: COCO instances (ground-truth) JSON, the file `akdbench eval-coco GT.json ...` and the
  * detection trainer read. The input goes through everything that consumes such a file:
  * ak_coco_load (datasets/coco_json.h), the training / evaluation dataset views (coco_dataset.h,
- * every bad-sample policy) and the COCO evaluator with the annotations as detections.
+ * both bad-sample policies) and the COCO evaluator with the annotations as detections. Returns the
+ * status of ak_coco_load, or when it loads, of the training dataset view (policy "error").
  * Invariants: failures carry a message naming the file; a loaded file has consistent counts, every
  * dataset box is finite with positive size and a label in range, and evaluating the ground truth
  * against itself gives statistics in [0, 1] or -1 (undefined). */
@@ -14,15 +15,15 @@
 
 int ak_fuzz_coco_instances(const uint8_t *data, size_t size, ak_error *err);
 
-static void coco_inst_check_dataset(const ak_coco *gt, const char *path, int train, ak_bad_sample_policy pol) {
+/* Open the file as a dataset; returns the status (the error in *e). */
+static int coco_inst_check_dataset(const ak_coco *gt, const char *path, int train, ak_bad_sample_policy pol,
+                                   ak_error *e) {
     ak_coco_dataset ds;
     ak_coco_dataset_opts o = {path, "/nonexistent-akfuzz-images", train, pol, 0};
-    ak_error e;
-    ak_error_clear(&e);
-    int rc = ak_coco_dataset_open(&ds, &o, &e);
+    int rc = ak_coco_dataset_open(&ds, &o, e);
     if (rc != AK_OK) {
-        ak_fuzz_check_failure(rc, &e, path);
-        return;
+        ak_fuzz_check_failure(rc, e, path);
+        return rc;
     }
     AK_FUZZ_CHECK(ds.n >= 1 && ds.n <= gt->n_images, "%lld samples from %lld images", (long long)ds.n,
                   (long long)gt->n_images);
@@ -40,6 +41,7 @@ static void coco_inst_check_dataset(const ak_coco *gt, const char *path, int tra
         }
     }
     ak_coco_dataset_close(&ds);
+    return AK_OK;
 }
 
 /* Evaluate the ground truth with its own boxes as detections (score 1). */
@@ -81,11 +83,13 @@ int ak_fuzz_coco_instances(const uint8_t *data, size_t size, ak_error *err) {
     AK_FUZZ_CHECK(gt.n_images >= 0 && gt.n_anns >= 0 && gt.n_cats >= 0, "negative counts");
     for (int64_t i = 0; i < gt.n_images; i++)
         AK_FUZZ_CHECK(gt.images[i].width >= 0 && gt.images[i].height >= 0, "images[%lld] size", (long long)i);
-    coco_inst_check_dataset(&gt, path, 1, AK_BAD_SAMPLE_ERROR);
-    coco_inst_check_dataset(&gt, path, 0, AK_BAD_SAMPLE_SKIP);
+    rc = coco_inst_check_dataset(&gt, path, 1, AK_BAD_SAMPLE_ERROR, err);
+    ak_error skip;
+    ak_error_clear(&skip);
+    coco_inst_check_dataset(&gt, path, 0, AK_BAD_SAMPLE_SKIP, &skip);
     coco_inst_check_eval(&gt, path);
     ak_coco_free(&gt);
-    return AK_OK;
+    return rc;
 }
 
 AK_FUZZ_ENTRY(ak_fuzz_coco_instances)
