@@ -76,17 +76,21 @@ void ak_train_distill_free(ak_train_distill *td) { ak_distiller_free(&td->d); }
 /* FGD's boxes: the batch's targets in input pixels. */
 static const ak_gt_boxes *batch_boxes(ak_ctx *ctx, const ak_batch *b, ak_gt_boxes *gt) {
     int *count = ak_scratch(ctx, "gt boxes", (size_t)b->n * sizeof *count);
+    int *img_hw = ak_scratch(ctx, "gt boxes", (size_t)b->n * 2 * sizeof *img_hw);
     const float **xyxy = ak_scratch(ctx, "gt boxes", (size_t)b->n * sizeof *xyxy);
-    if (!count || !xyxy)
+    if (!count || !img_hw || !xyxy)
         return NULL;
+    memset(gt, 0, sizeof *gt);
     for (int i = 0; i < b->n; i++) {
         count[i] = b->samples[i]->n_boxes;
         xyxy[i] = b->samples[i]->boxes;
+        img_hw[2 * i] = b->samples[i]->img_h; /* mmdet img_shape: per image under keep-ratio resizing */
+        img_hw[2 * i + 1] = b->samples[i]->img_w;
     }
+    gt->img_hw = img_hw;
     gt->n_images = b->n;
     gt->count = count;
     gt->xyxy = (const float *const *)xyxy;
-    /* Every image of a batch shares the padded size; FGD scales boxes by the unpadded one. */
     gt->img_h = b->samples[0]->img_h;
     gt->img_w = b->samples[0]->img_w;
     return gt;

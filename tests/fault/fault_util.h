@@ -30,7 +30,9 @@
 
 typedef struct fault_child_opts {
     const char *log;    /* stdout + stderr go here (truncated first) */
-    rlim_t fsize_limit; /* > 0: RLIMIT_FSIZE in the child, with SIGXFSZ ignored (writes fail EFBIG) */
+    rlim_t fsize_limit; /* > 0: RLIMIT_FSIZE in the child (writes past it fail with EFBIG) */
+    bool ignore_xfsz;   /* SIGXFSZ ignored in the child (implied by fsize_limit > 0), so that a file
+                         * size limit set later (prlimit) also makes writes fail instead of killing */
 } fault_child_opts;
 
 static inline double fault_now(void) {
@@ -65,8 +67,9 @@ static inline pid_t fault_spawn(const char *const *args, const fault_child_opts 
         if (o && o->fsize_limit > 0) {
             struct rlimit rl = {o->fsize_limit, o->fsize_limit};
             setrlimit(RLIMIT_FSIZE, &rl);
-            signal(SIGXFSZ, SIG_IGN);
         }
+        if (o && (o->fsize_limit > 0 || o->ignore_xfsz))
+            signal(SIGXFSZ, SIG_IGN);
         execv(FAULT_AKDBENCH, (char *const *)argv);
         _exit(127);
     }

@@ -33,7 +33,7 @@ static void setup(void) {
     seed = s ? strtoull(s, NULL, 10) : 20240501u;
     fprintf(stderr, "test_kill_resume: AK_FAULT_SEED=%llu\n", (unsigned long long)seed);
     const char *args[] = {"train", fault_tiny_config(), "--out", "full.h5", "--quiet", NULL};
-    fault_child_opts o = {"full.log", 0};
+    fault_child_opts o = {"full.log", 0, false};
     double t0 = fault_now();
     int st = fault_run(args, &o, 300);
     char *log = fault_slurp("full.log");
@@ -117,7 +117,7 @@ static void trial(const char *out, kill_mode mode, int max_kills) {
     snprintf(ckpt_tmp, sizeof ckpt_tmp, "%s.tmp", ckpt);
     snprintf(log, sizeof log, "%s.log", out);
     const char *args[] = {"train", fault_tiny_config(), "--out", out, "--resume", "--quiet", NULL};
-    fault_child_opts o = {log, 0};
+    fault_child_opts o = {log, 0, false};
     int kills = 0, damaged = 0;
     for (int start = 0;; start++) {
         ck_assert_msg(start < 4 * max_kills + 4, "%s: too many restarts", out);
@@ -135,7 +135,7 @@ static void trial(const char *out, kill_mode mode, int max_kills) {
                 /* the run file may be damaged by a kill inside a flush: resume must cope */
                 if (fault_exists(partial)) {
                     const char *chk[] = {"h5", "check", partial, NULL};
-                    fault_child_opts q = {"damaged.log", 0};
+                    fault_child_opts q = {"damaged.log", 0, false};
                     if (fault_run(chk, &q, 120) != 0) {
                         char *why = fault_slurp("damaged.log");
                         fprintf(stderr, "test_kill_resume: %s after kill %d (%s): %s", partial, kills, mode_name[mode],
@@ -163,7 +163,7 @@ static void trial(const char *out, kill_mode mode, int max_kills) {
     ck_assert_msg(equal, "%s after %d kills (%s) differs from the uninterrupted run: %s", out, kills, mode_name[mode],
                   diff);
     const char *chk[] = {"h5", "check", out, NULL};
-    fault_child_opts q = {"check.log", 0};
+    fault_child_opts q = {"check.log", 0, false};
     ck_assert_msg(fault_run(chk, &q, 120) == 0, "akdbench h5 check %s failed", out);
     ck_assert_msg(!fault_exists(partial) && !fault_exists(ckpt) && !fault_exists(ckpt_tmp),
                   "%s: temporary files left behind (%s %s %s)", out, fault_exists(partial) ? partial : "",
@@ -183,7 +183,7 @@ static void finished_equal(const char *out, const char *what) {
     ck_assert_msg(ak_run_compare("full.h5", out, &equal, diff, sizeof diff, &err) == AK_OK, "%s: %s", what, err.msg);
     ck_assert_msg(equal, "%s: differs from the uninterrupted run: %s", what, diff);
     const char *chk[] = {"h5", "check", out, NULL};
-    fault_child_opts q = {"check.log", 0};
+    fault_child_opts q = {"check.log", 0, false};
     ck_assert_msg(fault_run(chk, &q, 120) == 0, "%s: akdbench h5 check %s failed", what, out);
     char snap[4200];
     ck_assert_int_eq(ak_run_snapshot_path(out, snap, sizeof snap, &err), AK_OK);
@@ -218,7 +218,7 @@ static void kill_at_writes(const char *suffix, const char *what, int samples) {
         const char *args[] = {"train", fault_tiny_config(), "--out", out, "--resume", "--quiet", NULL};
         sk_result r = sk_run(args, log, suffix, k, 300);
         ck_assert_msg(r.killed, "%s: the run ended first (status %d)", label, r.status);
-        fault_child_opts o = {log, 0};
+        fault_child_opts o = {log, 0, false};
         int st = fault_run(args, &o, 300);
         char *text = fault_slurp(log);
         ck_assert_msg(st == 0, "%s: resume failed (status %d):\n%s", label, st, text);
