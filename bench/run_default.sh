@@ -6,13 +6,14 @@
 # sizes are those of the synthetic default unless AKD_SWEEP names another sweep file.
 # JOBS (default 2) runs in parallel, each with nproc/JOBS threads. Results go to runs/<sweep>/.
 set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
 task=$1
 build=${2:-build}
 jobs=${JOBS:-2}
 case $task in
-  coco)       sweep=bench/configs/sweeps/synth_coco.yaml;       root=${COCO_ROOT:-} ;;
-  cityscapes) sweep=bench/configs/sweeps/synth_cityscapes.yaml; root=${CITYSCAPES_ROOT:-} ;;
-  ablation)   sweep=bench/configs/sweeps/ablation_avatars.yaml; root=${CITYSCAPES_ROOT:-} ;;
+  coco)       sweep=$here/bench/configs/sweeps/synth_coco.yaml;       root=${COCO_ROOT:-} ;;
+  cityscapes) sweep=$here/bench/configs/sweeps/synth_cityscapes.yaml; root=${CITYSCAPES_ROOT:-} ;;
+  ablation)   sweep=$here/bench/configs/sweeps/ablation_avatars.yaml; root=${CITYSCAPES_ROOT:-} ;;
   *) echo "usage: $0 coco|cityscapes|ablation [BUILD_DIR]" >&2; exit 2 ;;
 esac
 sweep=${AKD_SWEEP:-$sweep}
@@ -23,7 +24,7 @@ if [ -n "$root" ]; then
   set -- --set dataset.synthetic=false --set "dataset.root=$root"
   dir=${AKD_RUNS:-runs}/$name-real
 fi
-AKD_GIT_COMMIT=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+AKD_GIT_COMMIT=$(git -C "$here" rev-parse HEAD 2>/dev/null || echo unknown)
 export AKD_GIT_COMMIT
 "$build/akdbench" env
 echo "akdbench: sweep $sweep -> $dir ($jobs jobs)"

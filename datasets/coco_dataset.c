@@ -86,6 +86,7 @@ static int build_categories(builder *b, ak_error *err) {
         free(cats);
         return ak_error_set(err, AK_ENOMEM, "%s: out of memory", ds->ann_file);
     }
+    ds->n_classes = (int)gt->n_cats; /* names are calloc'd: close frees the ones made before an error */
     for (int64_t i = 0; i < gt->n_cats; i++)
         cats[i] = (id_index){gt->cats[i].id, i};
     qsort(cats, (size_t)gt->n_cats, sizeof *cats, cmp_id);
@@ -103,7 +104,6 @@ static int build_categories(builder *b, ak_error *err) {
             return ak_error_set(err, AK_ENOMEM, "%s: out of memory", ds->ann_file);
         }
     }
-    ds->n_classes = (int)gt->n_cats;
     free(cats);
     return AK_OK;
 }

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "baselines/maskd_det.h"
 #include "baselines/maskd_seg.h"
@@ -155,18 +156,22 @@ int ak_train_maskd_tokens(ak_train_distill *td, const ak_run_config *cfg, ak_ctx
         return AK_OK;
     }
     rep->action = AK_MASKD_STAGE_LEARNED;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = learn(levels, taps, n, cfg, ctx, teacher, data, rep, err);
     ak_ctx_reset(ctx);
     if (rc != AK_OK) {
         ak_error_prefix(err, "maskd token stage");
         return rc;
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     if (rep->iters == 0)
         fprintf(stderr, "[%s] maskd token stage: %d level(s), 0 iterations (distill.maskd.token_iters): the tokens "
                 "keep their initial values\n", cfg->run_id, n);
     else
         fprintf(stderr, "[%s] maskd token stage: %d level(s), %lld iterations on the frozen teacher, loss %.4f -> "
-                "%.4f (last: task %.4f, dice %.4f)\n", cfg->run_id, n, (long long)rep->iters, rep->log.first_total,
-                rep->log.last_total, rep->log.task, rep->log.dice);
+                "%.4f (last: task %.4f, dice %.4f), %.1f s\n", cfg->run_id, n, (long long)rep->iters,
+                rep->log.first_total, rep->log.last_total, rep->log.task, rep->log.dice, secs);
     return AK_OK;
 }

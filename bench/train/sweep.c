@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "store/config.h"
+#include "store/fsutil.h"
 #include "store/results_index.h"
 
 static void dirname_of(const char *path, char *out, size_t len) {
@@ -260,7 +261,7 @@ static int wait_one(const ak_sweep_plan *p, pid_t *pids, int n, int *failed, con
 }
 
 int ak_sweep_execute(const ak_sweep_plan *p, const ak_sweep_opts *o, ak_error *err) {
-    mkdir(p->dir, 0755);
+    AK_TRY(ak_mkdir_p(p->dir, err));
     char lock_path[4200];
     snprintf(lock_path, sizeof lock_path, "%s/.sweep.lock", p->dir);
     int lock = open(lock_path, O_CREAT | O_RDWR, 0644);
@@ -310,7 +311,7 @@ int ak_sweep_execute(const ak_sweep_plan *p, const ak_sweep_opts *o, ak_error *e
 }
 
 int ak_sweep_emit_slurm(const ak_sweep_plan *p, const char *akdbench, const char *out_dir, ak_error *err) {
-    mkdir(out_dir, 0755);
+    AK_TRY(ak_mkdir_p(out_dir, err));
     char path[4200];
     snprintf(path, sizeof path, "%s/%s.sbatch", out_dir, p->name);
     FILE *f = fopen(path, "w");

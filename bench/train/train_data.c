@@ -10,25 +10,11 @@
 
 #include "datasets/synth_cityscapes.h"
 #include "datasets/synth_coco.h"
+#include "store/fsutil.h"
 
 static int is_dir(const char *p) {
     struct stat st;
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int mkdirs(const char *path, ak_error *err) {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return ak_error_set(err, AK_EIO, "%s: cannot create folder (%s)", buf, strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return ak_error_set(err, AK_EIO, "%s: cannot create folder (%s)", buf, strerror(errno));
-    return AK_OK;
 }
 
 int ak_train_data_synth_root(const ak_run_config *cfg, char *out, size_t len, ak_error *err) {
@@ -46,7 +32,7 @@ int ak_train_data_synth_root(const ak_run_config *cfg, char *out, size_t len, ak
 static int generate(const ak_run_config *cfg, const char *root, ak_error *err) {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.partial-%ld", root, (long)getpid());
-    AK_TRY(mkdirs(tmp, err));
+    AK_TRY(ak_mkdir_p(tmp, err));
     const char *splits[2] = {"train", "val"};
     const int counts[2] = {cfg->dataset.synth.images, cfg->dataset.synth.val_images};
     for (int s = 0; s < 2; s++) {
@@ -148,7 +134,7 @@ int ak_train_data_open(ak_train_data *d, const ak_run_config *cfg, int workers, 
             char parent[4096];
             const char *cache = getenv("AKD_DATA_DIR");
             snprintf(parent, sizeof parent, "%s", cache && *cache ? cache : "data");
-            AK_TRY(mkdirs(parent, err));
+            AK_TRY(ak_mkdir_p(parent, err));
             AK_TRY(generate(cfg, d->root, err));
         }
     } else {

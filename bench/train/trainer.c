@@ -23,6 +23,7 @@
 #include "core/schedule.h"
 #include "store/akd_config.h"
 #include "store/checkpoint.h"
+#include "store/fsutil.h"
 #include "store/hash.h"
 #include "store/run_snapshot.h"
 
@@ -50,24 +51,6 @@ static double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static bool file_exists(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-
-static int mkdir_p(const char *dir) {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", dir);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(buf, 0755);
-            *p = '/';
-        }
-    mkdir(buf, 0755);
-    return AK_OK;
 }
 
 static int build_schedule(trainer *t, ak_error *err) {
@@ -323,7 +306,7 @@ static int setup_teacher(trainer *t, ak_error *err) {
     AK_TRY(ak_train_distill_init(&t->td, c, &t->ctx, &t->student, &t->teacher, ph, pw, err));
     /* MasKD tokens: learned on the frozen teacher (or loaded) before the student trains; a resumed or
      * already complete run gets them from its checkpoint instead (maskd_stage.h). */
-    bool restored = file_exists(t->run_path) || (t->opts->resume && file_exists(t->ckpt_path));
+    bool restored = ak_file_exists(t->run_path) || (t->opts->resume && ak_file_exists(t->ckpt_path));
     AK_TRY(ak_train_maskd_tokens(&t->td, c, &t->ctx, &t->teacher, &t->data, restored, NULL, err));
     t->extra = calloc((size_t)(t->td.n_cols > 0 ? t->td.n_cols : 1), sizeof *t->extra);
     return t->extra ? AK_OK : ak_error_set(err, AK_ENOMEM, "trainer: out of memory");
@@ -341,7 +324,7 @@ static int setup(trainer *t, ak_error *err) {
     char *slash = strrchr(dir, '/');
     if (slash) {
         *slash = '\0';
-        mkdir_p(dir);
+        AK_TRY(ak_mkdir_p(dir, err));
     }
     AK_TRY(ak_run_ckpt_path(t->run_path, t->ckpt_path, sizeof t->ckpt_path, err));
     if (t->cfg.train.threads > 0)
@@ -370,7 +353,7 @@ static int setup(trainer *t, ak_error *err) {
 
 static int open_run(trainer *t, ak_error *err) {
     t->start_iter = 0;
-    if (t->opts->resume && file_exists(t->ckpt_path)) {
+    if (t->opts->resume && ak_file_exists(t->ckpt_path)) {
         int64_t done = -1;
         AK_TRY(load_checkpoint(t, &done, err));
         AK_TRY(ak_run_resume(&t->run, t->run_path, done, err));
@@ -495,7 +478,7 @@ int ak_train(const ak_train_opts *opts, ak_train_result *res, ak_error *err) {
     if (rc == AK_OK) {
         snprintf(res->run_path, sizeof res->run_path, "%s", t->run_path);
         snprintf(res->run_id, sizeof res->run_id, "%s", t->cfg.run_id);
-        if (file_exists(t->run_path)) {
+        if (ak_file_exists(t->run_path)) {
             res->skipped = res->complete = true;
         } else if ((rc = open_run(t, err)) == AK_OK) {
             rc = loop(t, res, err);

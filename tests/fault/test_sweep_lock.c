@@ -61,7 +61,7 @@ START_TEST(second_sweep_on_a_busy_folder_refuses) {
     pid_t a = start_sweep("runs", "a.log");
     /* wait until the first sweep holds the lock and is training */
     double t0 = fault_now();
-    while (!fault_exists("runs/lock_test-s0.h5.partial") && !fault_exists("runs/lock_test-s0.h5")) {
+    while (!fault_exists("runs/tiny_seg-s0.h5.partial") && !fault_exists("runs/tiny_seg-s0.h5")) {
         int st;
         ck_assert_msg(waitpid(a, &st, WNOHANG) == 0, "the first sweep ended early");
         ck_assert_msg(fault_now() - t0 < 300, "the first sweep did not start a run");

@@ -38,6 +38,7 @@ for t in $targets; do
   t0=$(date +%s)
   # shellcheck disable=SC2086
   ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=$may_null${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+  LSAN_OPTIONS="suppressions=$src/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" AKD_BOOTSTRAPPED=1 OMP_NUM_THREADS=1 \
     "$exe" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 \
       -artifact_prefix="$build/fuzz-artifacts/$t/" "$build/fuzz-corpus/$t" $seeds >"$log" 2>&1
