@@ -7,7 +7,7 @@
 # are alive at exit by design. The runtime bootstrap's re-exec is skipped (AKD_BOOTSTRAPPED=1), or
 # Valgrind would only follow the first image.
 set -u
-build=$1
+build=$(cd "$1" && pwd) || exit 2
 labels=${2:-datasets|eval}
 tests=$(cd "$build" && ctest -N -L "$labels" | sed -n 's/^ *Test *#[0-9]*: [a-z_]*\.\(test_[a-z0-9_]*\)$/\1/p')
 [ -n "$tests" ] || { echo "memcheck: no tests with labels $labels in $build"; exit 2; }

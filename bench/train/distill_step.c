@@ -1,6 +1,9 @@
 /* See distill_step.h. */
 #include "bench/train/distill_step.h"
 
+#include "akd/avatars.h"
+#include "core/ops/shape.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,17 +100,17 @@ static const ak_gt_boxes *batch_boxes(ak_ctx *ctx, const ak_batch *b, ak_gt_boxe
 }
 
 ak_tensor *ak_train_distill_loss(ak_train_distill *td, ak_ctx *ctx, const ak_run_config *cfg, const ak_net *teacher,
-                                 const ak_batch *b, ak_tensor *x, const ak_taps *s_taps, int64_t iteration) {
-    ak_taps t_taps;
-    ak_taps_clear(&t_taps);
-    if (forward_taps(ctx, teacher, x, &t_taps, true) != AK_OK)
+                                 const ak_batch *b, ak_tensor *x, const ak_taps *s_taps, ak_taps *t_taps,
+                                 int64_t iteration) {
+    ak_taps_clear(t_taps);
+    if (forward_taps(ctx, teacher, x, t_taps, true) != AK_OK)
         return NULL;
     ak_gt_boxes gt_storage;
     const ak_gt_boxes *gt = cfg->task == AK_TASK_DET ? batch_boxes(ctx, b, &gt_storage) : NULL;
     if (cfg->task == AK_TASK_DET && !gt)
         return NULL;
     ak_tap_hook hook = ak_akd_hook_get(&td->hook);
-    return ak_distiller_loss(ctx, &td->d, s_taps, &t_taps, gt, iteration, (uint64_t)cfg->train.seed,
+    return ak_distiller_loss(ctx, &td->d, s_taps, t_taps, gt, iteration, (uint64_t)cfg->train.seed,
                              td->akd_on ? &hook : NULL);
 }
 
@@ -128,4 +131,46 @@ void ak_train_distill_values(const ak_train_distill *td, double *values) {
     }
     if (td->akd_on)
         ak_akd_log_values(td->hook.stats, td->d.n_feature, values + n_pairs, td->n_akd_cols);
+}
+
+static int write_one(ak_ctx *ctx, ak_run *run, int64_t step, const char *role, const char *tap, ak_tensor *t,
+                     int n_images, ak_error *err) {
+    if (!t || t->ndim != 4)
+        return AK_OK; /* only feature maps */
+    int64_t n = t->shape[0] < n_images ? t->shape[0] : n_images;
+    ak_tensor *first = ak_slice(ctx, t, 0, 0, n, 1);
+    if (!first)
+        return ak_error_set(err, ctx->err.code, "features: %s", ctx->err.msg);
+    return ak_run_write_features(run, step, role, tap, first->shape, first->data, err);
+}
+
+int ak_train_distill_write_features(const ak_train_distill *td, ak_ctx *ctx, const ak_run_config *cfg, ak_run *run,
+                                    const ak_taps *s_taps, const ak_taps *t_taps, int64_t step, int n_images,
+                                    ak_error *err) {
+    bool rec = ak_ctx_set_record(ctx, false);
+    int rc = AK_OK;
+    for (int i = 0; rc == AK_OK && i < td->d.n_feature; i++) {
+        const ak_distill_pair *p = &td->d.pairs[i];
+        ak_tensor *T = ak_taps_get(t_taps, p->teacher_tap);
+        rc = write_one(ctx, run, step, "student", p->student_tap, ak_taps_get(s_taps, p->student_tap), n_images, err);
+        if (rc == AK_OK)
+            rc = write_one(ctx, run, step, "teacher", p->student_tap, T, n_images, err);
+        if (rc != AK_OK || !td->akd_on || !T)
+            continue;
+        int K = td->hook.opts.num_avatars;
+        ak_tensor *av[64];
+        if (K > 64 || ak_avatars_make(ctx, T, td->hook.opts.perturb, td->hook.opts.rate, (uint64_t)cfg->train.seed,
+                                      step, i, K, av) != AK_OK) {
+            rc = ak_error_set(err, ctx->err.code ? ctx->err.code : AK_EINVAL, "features: avatars of %s: %s",
+                              p->student_tap, ctx->err.msg);
+            break;
+        }
+        for (int k = 0; rc == AK_OK && k < K; k++) {
+            char role[32];
+            snprintf(role, sizeof role, "avatar_%d", k);
+            rc = write_one(ctx, run, step, role, p->student_tap, av[k], n_images, err);
+        }
+    }
+    ak_ctx_set_record(ctx, rec);
+    return rc;
 }

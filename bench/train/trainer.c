@@ -235,7 +235,8 @@ static int train_step(trainer *t, const ak_batch *b, int64_t it, ak_train_row *r
     ak_tensor *total = task;
     double distill = 0.0;
     if (t->has_teacher) {
-        ak_tensor *ld = ak_train_distill_loss(&t->td, ctx, &t->cfg, &t->teacher, b, x, &s_taps, it);
+        ak_taps t_taps;
+        ak_tensor *ld = ak_train_distill_loss(&t->td, ctx, &t->cfg, &t->teacher, b, x, &s_taps, &t_taps, it);
         if (!ld)
             return ak_error_set(err, ctx->err.code, "iteration %lld: distillation: %s", (long long)it, ctx->err.msg);
         ak_train_distill_values(&t->td, t->extra);
@@ -246,6 +247,10 @@ static int train_step(trainer *t, const ak_batch *b, int64_t it, ak_train_row *r
         if (ak_check_finite(ctx, ld, "loss_distill") != AK_OK)
             return ak_error_set(err, AK_ENAN, "iteration %lld: %s", (long long)it, ctx->err.msg);
         distill = ld->data[0];
+        for (int k = 0; k < t->cfg.train.feature_steps.n; k++)
+            if (t->cfg.train.feature_steps.v[k] == it && t->cfg.train.feature_images > 0)
+                AK_TRY(ak_train_distill_write_features(&t->td, ctx, &t->cfg, t->run, &s_taps, &t_taps, it,
+                                                       t->cfg.train.feature_images, err));
         total = ak_add(ctx, task, ld);
         if (!total)
             return ak_error_set(err, ctx->err.code, "iteration %lld: %s", (long long)it, ctx->err.msg);

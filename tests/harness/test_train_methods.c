@@ -1,6 +1,7 @@
 /* Every distillation method through the whole trainer, without and with Avatars, on tiny synthetic
  * detection data (FGD needs boxes, MasKD its token stage): each run completes, logs a finite,
- * non-zero distillation loss, and the avatar runs log the AKD statistics. Catches wiring errors
+ * non-zero distillation loss, records the teacher's hash and the sampled student / teacher / avatar
+ * features. Catches wiring errors
  * between the trainer, the distiller and the AKD hook that the unit tests cannot see. */
 #include <math.h>
 #include <stdio.h>
@@ -64,7 +65,7 @@ START_TEST(every_method_with_and_without_avatars) {
                                   "model.student.neck_channels=256", "model.teacher.width=0.125",
                                   "model.teacher.neck_channels=256", "schedule.max_iters=2", "schedule.milestones=[1]",
                                   "schedule.warmup_iters=1", "train.batch_size=2", "train.eval_interval=0",
-                                  "train.checkpoint_interval=100", "train.feature_steps=[]",
+                                  "train.checkpoint_interval=100", "train.feature_steps=[1]", "train.feature_images=1",
                                   "distill.maskd.token_iters=2", method};
             train(out, sets, (int)(sizeof sets / sizeof sets[0]));
             ak_run *run;
@@ -79,6 +80,17 @@ START_TEST(every_method_with_and_without_avatars) {
             ck_assert_msg(strlen(info.teacher_weights_hash) == 64, "%s: teacher hash '%s'", out,
                           info.teacher_weights_hash);
             ak_run_info_free(&info);
+            /* sampled features at step 1: student and teacher, plus one avatar when avatars are on */
+            int64_t *steps;
+            int n_steps, n_roles;
+            char **roles;
+            ck_assert_int_eq(ak_run_feature_steps(run, &steps, &n_steps, &err), AK_OK);
+            ck_assert_int_eq(n_steps, 1);
+            ck_assert_int_eq(steps[0], 1);
+            free(steps);
+            ck_assert_int_eq(ak_run_feature_roles(run, 1, &roles, &n_roles, &err), AK_OK);
+            ck_assert_int_eq(n_roles, avatars ? 3 : 2);
+            ak_run_names_free(roles, n_roles);
             ak_run_close(run, &err);
             snprintf(cfg_path, sizeof cfg_path, "%s/tests/fixtures/harness/tiny_det.yaml", AK_SOURCE_DIR);
         }
