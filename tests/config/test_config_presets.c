@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "aktest.h"
@@ -363,6 +364,47 @@ START_TEST(cross_field_constraints) {
 }
 END_TEST
 
+/* ---- the default sweeps ---- */
+
+/* The teacher preset trains model.student; every distillation preset loads those weights strictly as
+ * model.teacher, so the two model sections must describe the same network. */
+static void same_network(const char *what, const ak_model_config *a, const ak_model_config *b) {
+    ck_assert_msg(a->arch == b->arch && a->backbone == b->backbone && a->width == b->width &&
+                      a->deep_stem == b->deep_stem && a->dilated == b->dilated && a->style == b->style &&
+                      a->head_channels == b->head_channels && a->neck_channels == b->neck_channels &&
+                      a->aux_head == b->aux_head,
+                  "%s: the teacher preset trains a different network than model.teacher "
+                  "(arch %d/%d, backbone %d/%d, width %g/%g, head %d/%d, neck %d/%d, aux %d/%d)",
+                  what, a->arch, b->arch, a->backbone, b->backbone, a->width, b->width, a->head_channels,
+                  b->head_channels, a->neck_channels, b->neck_channels, a->aux_head, b->aux_head);
+}
+
+START_TEST(teacher_presets_match_every_distillation_preset) {
+    static const char *tasks[] = {"synth_cityscapes", "synth_coco"};
+    static const char *methods[] = {"none", "mse", "cwd", "mgd", "fgd", "pkd", "maskd"};
+    for (int t = 0; t < 2; t++) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "bench/configs/%s_teacher.yaml", tasks[t]);
+        loaded *teacher = load_ok(rel, NULL, 0);
+        int checked = 0;
+        for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+            snprintf(rel, sizeof rel, "bench/configs/%s_%s.yaml", tasks[t], methods[m]);
+            char *path = ak_source_path(rel);
+            bool exists = access(path, F_OK) == 0;
+            free(path);
+            if (!exists)
+                continue; /* fgd has no segmentation preset */
+            loaded *l = load_ok(rel, NULL, 0);
+            same_network(rel, &teacher->c.model.student, &l->c.model.teacher);
+            unload(l);
+            checked++;
+        }
+        ck_assert_int_ge(checked, 6);
+        unload(teacher);
+    }
+}
+END_TEST
+
 /* ---- the run id ---- */
 
 START_TEST(run_id_changes_iff_a_value_changes) {
@@ -409,6 +451,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, every_bench_config_loads_and_validates);
     tcase_add_test(tc, released_maskd_setting_b);
     tcase_add_test(tc, released_cwd_and_mgd_settings_a_c);
+    tcase_add_test(tc, teacher_presets_match_every_distillation_preset);
     tcase_add_test(tc, part0_defaults_and_segmentation_base);
     tcase_add_test(tc, enum_names_match_the_enums);
     tcase_add_test(tc, set_converts_types);
