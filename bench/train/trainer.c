@@ -484,7 +484,21 @@ int ak_train(const ak_train_opts *opts, ak_train_result *res, ak_error *err) {
         snprintf(res->run_path, sizeof res->run_path, "%s", t->run_path);
         snprintf(res->run_id, sizeof res->run_id, "%s", t->cfg.run_id);
         if (ak_file_exists(t->run_path)) {
-            res->skipped = res->complete = true;
+            /* Finished already: nothing to do, unless the file is another run's (the config changed). */
+            ak_run *old = NULL;
+            ak_run_info info;
+            rc = ak_run_open(&old, t->run_path, AK_RUN_READ, err);
+            if (rc == AK_OK && (rc = ak_run_read_info(old, &info, err)) == AK_OK) {
+                if (strcmp(info.run_id, t->cfg.run_id) != 0)
+                    rc = ak_error_set(err, AK_ESTATE,
+                                      "%s holds run %s but %s now gives run %s (the config changed): move the old "
+                                      "file away or write elsewhere (--out / --dir)",
+                                      t->run_path, info.run_id, opts->config_path, t->cfg.run_id);
+                ak_run_info_free(&info);
+            }
+            if (old)
+                ak_run_close(old, NULL);
+            res->skipped = res->complete = rc == AK_OK;
         } else if ((rc = open_run(t, err)) == AK_OK) {
             rc = loop(t, res, err);
             if (rc != AK_OK && t->run) {

@@ -105,6 +105,18 @@ START_TEST(finished_run_is_not_redone) {
     ck_assert(a.complete && !a.skipped);
     train("once.h5", false, 0, &b);
     ck_assert(b.skipped);
+    /* The same file under a changed config is another run: refused, not silently reused. */
+    ak_train_opts o;
+    memset(&o, 0, sizeof o);
+    o.config_path = cfg_path;
+    o.run_path = "once.h5";
+    const char *sets[] = {"optim.lr=0.02"};
+    o.sets = sets;
+    o.n_sets = 1;
+    ak_error err;
+    ak_error_clear(&err);
+    ck_assert_int_eq(ak_train(&o, &b, &err), AK_ESTATE);
+    ck_assert_msg(strstr(err.msg, "once.h5") && strstr(err.msg, "config changed"), "%s", err.msg);
 }
 END_TEST
 
