@@ -6,7 +6,7 @@ CMAKE_ARGS ?=
 JOBS       ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all deps configure build test test-asan bench-coco bench-cityscapes ablation-avatars report perf fixtures clean
+.PHONY: all deps configure build test test-asan fuzz memcheck bench-coco bench-cityscapes ablation-avatars report perf fixtures clean
 
 all: build
 
@@ -26,6 +26,22 @@ test: build
 # The test suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its own build folder.
 test-asan:
 	@$(MAKE) --no-print-directory test BUILD=build-asan BUILD_TYPE=Debug CMAKE_ARGS="-DAK_SANITIZE=ON $(CMAKE_ARGS)"
+
+# Fuzz every parser of outside input (tests/fuzz/, clang + libFuzzer + ASan + UBSan, in build-fuzz/)
+# for FUZZ_SECONDS each; findings land in build-fuzz/fuzz-artifacts/<target>/ (tests/fuzz/README.md).
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz:
+	@sh tools/deps_fuzz.sh
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DAK_FUZZ=ON -DAK_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_all -- --no-print-directory
+	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The loader and evaluator tests (labels datasets, eval) under Valgrind memcheck.
+memcheck: build
+	@sh tools/deps_fuzz.sh memcheck
+	@sh tools/memcheck.sh $(BUILD)
 
 perf: build
 	@sh bench/perf/run_all.sh $(BUILD)
@@ -49,4 +65,4 @@ fixtures:
 	@/usr/bin/python3 tools/make_fixtures.py
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

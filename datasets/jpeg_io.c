@@ -98,6 +98,15 @@ int ak_jpeg_decode_into(const uint8_t *buf, size_t size, const char *name, int c
     jpeg_create_decompress(&s->cinfo);
     jpeg_mem_src(&s->cinfo, buf, (unsigned long)size);
     jpeg_read_header(&s->cinfo, TRUE);
+    if ((uint64_t)s->cinfo.image_width * s->cinfo.image_height > AK_JPEG_MAX_PIXELS) {
+        /* a few bytes of header must not make us (or libjpeg) allocate gigabytes: fuzzing */
+        ak_error_set(err, AK_EUNSUP, "%s: JPEG of %ux%u pixels: larger than the %llu-pixel limit", name,
+                     (unsigned)s->cinfo.image_width, (unsigned)s->cinfo.image_height,
+                     (unsigned long long)AK_JPEG_MAX_PIXELS);
+        jpeg_destroy_decompress(&s->cinfo);
+        free(s);
+        return AK_EUNSUP;
+    }
     s->cinfo.out_color_space = channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
     jpeg_start_decompress(&s->cinfo);
     const int w = (int)s->cinfo.output_width, h = (int)s->cinfo.output_height;

@@ -18,6 +18,10 @@
 
 #include "core/error.h"
 
+/* Largest image decoded (width x height; 8192 x 8192): a corrupt header must not make the reader
+ * allocate gigabytes. Larger images are AK_EUNSUP. */
+#define AK_JPEG_MAX_PIXELS ((uint64_t)1 << 26)
+
 /* Read the whole file at `path` into memory (*data malloc'd). Shared by the image readers. */
 int ak_read_file(const char *path, uint8_t **data, size_t *size, ak_error *err);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "store/fsutil.h"
@@ -82,7 +83,7 @@ int ak_run_snapshot_restore(const char *final_path, ak_error *err) {
     if (ak_run_partial_path(final_path, partial, sizeof partial, &local) != AK_OK ||
         ak_run_snapshot_path(final_path, snap, sizeof snap, &local) != AK_OK || !ak_file_exists(snap))
         return code;
-    if (ak_run_validate(snap, NULL, &local) != AK_OK) {
+    if (ak_run_validate_isolated(snap, &local) != AK_OK) {
         ak_error_prefix(err, "(its snapshot %s is damaged too: %s)", snap, local.msg);
         return code;
     }
@@ -102,4 +103,50 @@ int ak_run_snapshot_remove(const char *final_path, ak_error *err) {
     if ((unlink(snap) != 0 && errno != ENOENT) || (unlink(tmp) != 0 && errno != ENOENT))
         return ak_error_set(err, AK_EIO, "%s: cannot remove the run file snapshot: %s", snap, strerror(errno));
     return AK_OK;
+}
+
+int ak_run_validate_isolated(const char *path, ak_error *err) {
+    int fds[2];
+    if (pipe(fds) != 0)
+        return ak_error_set(err, AK_EIO, "%s: cannot validate (pipe: %s)", path, strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return ak_error_set(err, AK_EIO, "%s: cannot validate (fork: %s)", path, strerror(errno));
+    }
+    if (pid == 0) { /* the child: validate, send the error back, leave without atexit handlers */
+        close(fds[0]);
+        ak_error e;
+        ak_error_clear(&e);
+        ak_run_validate(path, NULL, &e);
+        ssize_t w = write(fds[1], &e, sizeof e);
+        _exit(w == (ssize_t)sizeof e ? 0 : 1);
+    }
+    close(fds[1]);
+    ak_error got;
+    size_t have = 0;
+    while (have < sizeof got) {
+        ssize_t n = read(fds[0], (char *)&got + have, sizeof got - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+    }
+    close(fds[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(st))
+        return ak_error_set(err, AK_EFORMAT, "%s: HDF5 crashed reading it (signal %d): the file is damaged", path,
+                            WTERMSIG(st));
+    if (have != sizeof got)
+        return ak_error_set(err, AK_EIO, "%s: the validator process failed (status %d)", path,
+                            WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    if (got.code == AK_OK)
+        return AK_OK;
+    got.msg[sizeof got.msg - 1] = '\0';
+    return ak_error_set(err, got.code, "%s", got.msg);
 }

@@ -6,8 +6,9 @@
  * (when the file on disk is complete and consistent), the trainer copies RUN.h5.partial to
  * RUN.h5.partial.good (through RUN.h5.partial.good.tmp: written, fsync'd, renamed, directory
  * fsync'd). The copy is never older than the checkpoint, which is written after it, so when
- * ak_run_resume finds the run file damaged it restores the copy (ak_run_snapshot_restore) and cuts
- * it back to the checkpoint's iteration as usual: the resumed run equals an uninterrupted one.
+ * ak_run_resume finds the run file damaged (ak_run_validate_isolated) it restores the copy
+ * (ak_run_snapshot_restore) and cuts it back to the checkpoint's iteration as usual: the resumed run
+ * equals an uninterrupted one.
  *
  * Cost: one copy of the run file per checkpoint (disk space x2 for the run file while it runs);
  * ak_run_create and a completed ak_run_finish remove the copy (ak_run_snapshot_remove).
@@ -37,5 +38,12 @@ int ak_run_snapshot_restore(const char *final_path, ak_error *err);
 
 /* Delete the snapshot and its temporary (absent is fine). */
 int ak_run_snapshot_remove(const char *final_path, ak_error *err);
+
+/* ak_run_validate(path, NULL, err) in a forked child process: libhdf5 1.10 itself can crash on a
+ * damaged file (fuzzing found a SIGSEGV reading variable-length strings from a corrupt global
+ * heap), and a run damaged by a kill is exactly such a file. A crash of the child is reported as
+ * AK_EFORMAT ("HDF5 crashed reading PATH (signal N): the file is damaged"); otherwise the child's
+ * status and message are returned. The child runs only the validator and leaves with _exit. */
+int ak_run_validate_isolated(const char *path, ak_error *err);
 
 #endif

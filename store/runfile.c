@@ -289,9 +289,10 @@ int ak_run_resume(ak_run **out, const char *final_path, int64_t iteration, ak_er
     AK_TRY(ak_run_partial_path(final_path, partial, sizeof partial, err));
     if (!ak_file_exists(partial))
         return ak_error_set(err, AK_EIO, "%s: cannot resume: no such run file", partial);
-    /* A kill during a flush can leave a damaged file: find out before appending to it, and fall back
-     * to the copy taken at the last checkpoint when there is one (run_snapshot.h). */
-    if (ak_run_validate(partial, NULL, err) != AK_OK && ak_run_snapshot_restore(final_path, err) != AK_OK) {
+    /* A kill during a flush can leave a damaged file: find out before appending to it (in a child
+     * process: libhdf5 can crash on such a file), and fall back to the copy taken at the last
+     * checkpoint when there is one (run_snapshot.h). */
+    if (ak_run_validate_isolated(partial, err) != AK_OK && ak_run_snapshot_restore(final_path, err) != AK_OK) {
         ak_error_prefix(err, "cannot resume %s (restart the run: the file was damaged, e.g. killed while flushing)",
                         final_path);
         return err ? err->code : AK_EFORMAT;

@@ -1,5 +1,5 @@
 /* CPU 2-D convolution kernels (NCHW, cross-correlation as in PyTorch): forward, and the three
- * backward pieces (data, weight, bias), all driving OpenBLAS sgemm.
+ * backward pieces (data, weight, bias).
  *
  * Shapes (geometry in ak_conv2d_geom):
  *   x  (N, C, H, W)            input
@@ -9,9 +9,9 @@
  * Two implementations:
  *  - implicit GEMM on our own AVX-512 kernels (core/cpu/conv2d_igemm*.c), used when the CPU has
  *    AVX-512F: the forward; the data gradient (stride 1: the forward convolution of dy with the
- *    flipped, transposed weight; strided: a GEMM per tile + col2im); the weight gradient (blocked
- *    dot products). Every output element is one fixed summation chain, so all of it is bitwise
- *    identical for any thread count.
+ *    flipped, transposed weight; strided: a GEMM per tile + col2im); the weight gradient (a GEMM
+ *    over transposed chunks of dy and im2col). Every output element is one fixed summation chain
+ *    that depends on the geometry only, so all of it is bitwise identical for any thread count.
  *  - im2col + OpenBLAS sgemm (core/cpu/conv2d_blas.c), everything on other CPUs, and the reference
  *    path the tests compare against (impl = AK_CONV2D_IMPL_BLAS): tiles of whole output rows, an
  *    im2col buffer (K x T floats, K = C/groups*kh*kw, T = rows*Wo) per tile multiplied with sgemm
@@ -23,8 +23,9 @@
  * aligned arena memory is best); it bounds the memory per call independently of the batch size.
  * The sizes depend on omp_get_max_threads() at the time of the query, which must not change
  * before the matching call.
- * Threads: OpenMP loops for im2col / col2im / bias, OpenBLAS threads inside sgemm. These functions
- * must not be called from inside an OpenMP parallel region (BLAS would run single-threaded).
+ * Threads: OpenMP (one parallel region per call for the implicit GEMM; loops around sgemm for the
+ * OpenBLAS path, whose threads run inside sgemm). These functions must not be called from inside
+ * an OpenMP parallel region (they would run single-threaded).
  * Gradient contract: every backward kernel ADDS (+=) into dx / dw / db, never overwrites.
  */
 #ifndef AK_CPU_CONV2D_H
@@ -50,8 +51,10 @@ enum {
     AK_CONV2D_IMPL_BLAS = 1,  /* im2col + OpenBLAS only (reference path, tests) */
 };
 
-/* Default im2col tile budget: 1 MiB of floats keeps the tile in the per-core L2 cache while it is
- * written by im2col and read by sgemm (measured with bench/perf/conv.c). */
+/* Default im2col tile budget (OpenBLAS path, and the col2im tiles of strided data gradients):
+ * 1 MiB stays in the per-core L2 while im2col writes it and sgemm reads it. OpenBLAS itself is
+ * faster with bigger tiles (4-16 MiB), which the arena would keep for the whole step; the
+ * implicit GEMM needs no tile. */
 #define AK_CONV2D_TILE_FLOATS (256 * 1024)
 
 /* Fill ho / wo from the rest; returns false when the output would be empty. */
@@ -65,8 +68,7 @@ int64_t ak_cpu_conv2d_bwd_ws_floats(const ak_conv2d_geom *g);
 /* y = conv(x, w) + b. */
 void ak_cpu_conv2d_fwd(float *y, const float *x, const float *w, const float *b, const ak_conv2d_geom *g,
                        float *ws);
-/* dx += conv_transpose(dy, w) and/or dw += dy (*) x, in one pass over the tiles (either of dx / dw
- * may be NULL). */
+/* dx += conv_transpose(dy, w) and/or dw += dy (*) x (either of dx / dw may be NULL). */
 void ak_cpu_conv2d_bwd(float *dx, float *dw, const float *dy, const float *x, const float *w,
                        const ak_conv2d_geom *g, float *ws);
 /* db[o] += sum over n, ho, wo of dy; double accumulation per channel, thread-count independent. */

@@ -84,12 +84,42 @@ START_TEST(nan_loss_stops_with_term_iteration_and_checkpoint) {
 }
 END_TEST
 
+/* A distillation term: the tiny CWD student of the report tests with a weight of 1e300 (its teacher
+ * trained first, 12 iterations) overflows to inf at iteration 0. The term is named by its column;
+ * at the very first iteration nothing has been trained, so there is no checkpoint to keep (the
+ * weights are the seed's initialisation) and the run file has no rows. */
+START_TEST(inf_distillation_term_is_named) {
+    const char *teacher[] = {"train", AK_SOURCE_DIR "/tests/fixtures/harness/tiny_seg_teacher.yaml", "--out",
+                             "teacher.h5", "--quiet", NULL};
+    fault_child_opts o = {"teacher.log", 0, false};
+    ck_assert_int_eq(fault_run(teacher, &o, 300), 0);
+    const char *args[] = {"train", AK_SOURCE_DIR "/tests/fixtures/harness/tiny_seg_cwd.yaml", "--set",
+                          "model.teacher.weights=teacher.h5", "--set", "distill.weight=1e300", "--out", "cwd.h5",
+                          "--quiet", NULL};
+    fault_child_opts q = {"cwd.log", 0, false};
+    int st = fault_run(args, &q, 300);
+    char *text = fault_slurp("cwd.log");
+    ck_assert_msg(st == 1, "exit status %d (1 expected):\n%s", st, text);
+    ck_assert_msg(strstr(text, "akdbench train: iteration 0: loss term cwd:decode.logits is inf"), "message:\n%s",
+                  text);
+    free(text);
+    ak_error err;
+    ak_error_clear(&err);
+    ak_run_summary sum;
+    ck_assert_msg(ak_run_validate("cwd.h5.partial", &sum, &err) == AK_OK, "%s", err.msg);
+    ck_assert_str_eq(sum.status, "failed");
+    ck_assert_int_eq(sum.rows, 0);
+    ck_assert(!fault_exists("cwd.ckpt.h5") && !fault_exists("cwd.h5"));
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("nan_loss");
     TCase *tc = tcase_create("nan");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, nan_loss_stops_with_term_iteration_and_checkpoint);
+    tcase_add_test(tc, inf_distillation_term_is_named);
     suite_add_tcase(s, tc);
     return s;
 }

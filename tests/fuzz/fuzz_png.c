@@ -1,7 +1,7 @@
 /* Fuzz target: PNG files, as Cityscapes label maps (gtFine *_labelIds / *_labelTrainIds, 1 channel)
  * and images (leftImg8bit, RGB), and as `akdbench eval-seg` reads predictions. The input goes through
  * ak_png_read (1 and 3 channels), the signature-sniffing ak_image_read the dataset uses, and the
- * Cityscapes label mapping (both id tables).
+ * Cityscapes label mapping (both id tables); once as given and once with every chunk CRC repaired.
  * Invariants: failures name the file; a decoded image has a positive size and every byte of it is
  * readable (ASan), the generic reader gives the same pixels as the PNG reader, both channel layouts
  * agree on the size, and mapped labels are train ids (0..18) or 255. */
@@ -19,8 +19,53 @@ static unsigned png_fz_sum(const uint8_t *p, size_t n) {
     return s;
 }
 
+/* CRC-32 (PNG's, bitwise: inputs are small). */
+static uint32_t png_fz_crc(const uint8_t *p, size_t n) {
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xffffffffu;
+}
+
+/* Rewrite every complete chunk's CRC: random mutations then reach libpng's chunk parsing and the
+ * pixel paths instead of stopping at the CRC check (libpng's own fuzzer disables CRCs for this). */
+static void png_fz_fix_crcs(uint8_t *d, size_t n) {
+    size_t off = 8;
+    while (off + 12 <= n) {
+        uint32_t len = (uint32_t)d[off] << 24 | (uint32_t)d[off + 1] << 16 | (uint32_t)d[off + 2] << 8 | d[off + 3];
+        if (len > n - off - 12)
+            break;
+        uint32_t c = png_fz_crc(d + off + 4, (size_t)len + 4);
+        uint8_t *q = d + off + 8 + len;
+        q[0] = (uint8_t)(c >> 24);
+        q[1] = (uint8_t)(c >> 16);
+        q[2] = (uint8_t)(c >> 8);
+        q[3] = (uint8_t)c;
+        off += 12 + (size_t)len;
+    }
+}
+
+static int png_fz_one(const uint8_t *data, size_t size, const char *tag, ak_error *err);
+
+/* The input as it is, then with its chunk CRCs repaired; the status of the first. */
 int ak_fuzz_png(const uint8_t *data, size_t size, ak_error *err) {
-    const char *path = ak_fuzz_temp_file("label.png", data, size);
+    int rc = png_fz_one(data, size, "label.png", err);
+    uint8_t *fixed = malloc(size ? size : 1);
+    AK_FUZZ_CHECK(fixed != NULL, "out of memory");
+    memcpy(fixed, data, size);
+    png_fz_fix_crcs(fixed, size);
+    ak_error e2;
+    ak_error_clear(&e2);
+    png_fz_one(fixed, size, "crc-fixed.png", &e2);
+    free(fixed);
+    return rc;
+}
+
+static int png_fz_one(const uint8_t *data, size_t size, const char *tag, ak_error *err) {
+    const char *path = ak_fuzz_temp_file(tag, data, size);
     uint8_t *lab = NULL, *rgb = NULL;
     int h = 0, w = 0, h3 = 0, w3 = 0;
     int rc = ak_png_read(path, 1, &lab, &h, &w, err);
