@@ -33,8 +33,9 @@
  * its metadata only then (the run file's metadata cache never evicts), so a kill between two
  * flushes leaves the file as of the first one (tested with kill -9). HDF5 1.10 has no journal: a
  * kill *during* a flush (milliseconds per checkpoint) can leave a damaged file, which
- * ak_run_resume detects and refuses. Checkpoints are the crash-safe state (separate file, atomic
- * rename). A failed write (full disk, I/O error) returns AK_EIO naming the file and dataset; the
+ * ak_run_resume detects and replaces by the copy the trainer takes at each checkpoint
+ * (store/run_snapshot.h), refusing only when that is damaged too. Checkpoints are the crash-safe
+ * state (separate file, atomic rename). A failed write (full disk, I/O error) returns AK_EIO naming the file and dataset; the
  * space a flush needs is reserved first, and after a failure the handle stops HDF5 from writing to
  * the file at all, so the file keeps its state of the last flush. The handle then refuses further
  * writes (AK_ESTATE) and should be closed. See SCHEMA.md ("Durability and crash behaviour").
@@ -159,7 +160,8 @@ typedef enum ak_run_mode { AK_RUN_READ, AK_RUN_APPEND } ak_run_mode;
  * AK_EIO; a file that is not HDF5 or is truncated is AK_EFORMAT. */
 int ak_run_open(ak_run **out, const char *path, ak_run_mode mode, ak_error *err);
 /* Reopen final_path + ".partial" for appending after a checkpoint at `iteration`: validates the
- * file (ak_run_validate: a damaged file is refused with the reason), truncates everything logged
+ * file (in a child process; a damaged file is replaced by its last good copy, store/run_snapshot.h,
+ * or refused with the reason), truncates everything logged
  * after `iteration` (ak_run_truncate_after), sets status "running" and flushes. The caller checks
  * that the checkpoint's run_id (ak_ckpt_meta) equals the run file's (ak_run_read_info). */
 int ak_run_resume(ak_run **out, const char *final_path, int64_t iteration, ak_error *err);

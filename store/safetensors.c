@@ -120,10 +120,19 @@ int ak_safetensors_open(ak_safetensors *st, const char *path, ak_error *err) {
                 break;
             }
             e->shape[d] = json_integer_value(x);
+            if (e->shape[d] > 0 && e->numel > INT64_MAX / e->shape[d]) { /* fuzzing: signed overflow */
+                rc = ak_error_set(err, AK_EFORMAT, "%s: tensor '%s': the shape's element count overflows", path, key);
+                break;
+            }
             e->numel *= e->shape[d];
         }
         if (rc)
             break;
+        if (e->numel > (int64_t)(data_size / elem)) { /* else numel * elem below could wrap around */
+            rc = ak_error_set(err, AK_EFORMAT, "%s: tensor '%s': %lld elements do not fit the %zu-byte data section",
+                              path, key, (long long)e->numel, data_size);
+            break;
+        }
         if (!json_is_array(jo) || json_array_size(jo) != 2 || !json_is_integer(json_array_get(jo, 0)) ||
             !json_is_integer(json_array_get(jo, 1))) {
             rc = ak_error_set(err, AK_EFORMAT, "%s: tensor '%s': bad data_offsets", path, key);
