@@ -39,11 +39,12 @@ int ak_run_snapshot_restore(const char *final_path, ak_error *err);
 /* Delete the snapshot and its temporary (absent is fine). */
 int ak_run_snapshot_remove(const char *final_path, ak_error *err);
 
-/* ak_run_validate(path, NULL, err) in a forked child process: libhdf5 1.10 itself can crash on a
- * damaged file (fuzzing found a SIGSEGV reading variable-length strings from a corrupt global
- * heap), and a run damaged by a kill is exactly such a file. A crash of the child is reported as
- * AK_EFORMAT ("HDF5 crashed reading PATH (signal N): the file is damaged"); otherwise the child's
- * status and message are returned. The child runs only the validator and leaves with _exit. */
+/* ak_run_validate(path, NULL, err) in a forked child process: libhdf5 1.10 itself can crash or
+ * loop forever on a damaged file (fuzzing: SIGSEGV and endless loops reading variable-length
+ * strings from a corrupt global heap), and a run damaged by a kill is exactly such a file. A crash
+ * of the child, or no answer within 120 s + 1 s per 10 MB, is AK_EFORMAT ("PATH: HDF5 crashed /
+ * hung reading it (signal N): the file is damaged"); otherwise the child's status and message are
+ * returned. The child runs only the validator and leaves with _exit. */
 int ak_run_validate_isolated(const char *path, ak_error *err);
 
 #endif

@@ -8,7 +8,7 @@
  *     HDF5 has no journal for),
  *   - exactly at the n-th write system call to the run file or to a checkpoint being written (the
  *     child runs under ptrace, syscall_kill.h): inside a flush, deterministically; sampled (seeded),
- *     or every write in turn with AK_FAULT_EXHAUSTIVE=1.
+ *     or every write in turn with AK_FAULT_EXHAUSTIVE=run-file (or checkpoint, or all).
  * A kill inside a run-file flush can damage the run file (HDF5 has no journal); resume then falls
  * back to the copy taken at the last checkpoint (store/run_snapshot.h).
  * The seed is printed; AK_FAULT_SEED=N reproduces a sequence of delays. */
@@ -205,8 +205,9 @@ static void kill_at_writes(const char *suffix, const char *what, int samples) {
     }
     ck_assert_msg(c.status == 0 && c.writes > 0, "traced run: status %d, %ld writes to *%s", c.status, c.writes,
                   suffix);
-    /* AK_FAULT_EXHAUSTIVE=1: every write in turn (minutes) instead of a seeded sample */
-    bool all = getenv("AK_FAULT_EXHAUSTIVE") && atoi(getenv("AK_FAULT_EXHAUSTIVE")) == 1;
+    /* AK_FAULT_EXHAUSTIVE=run-file|checkpoint|all: every write in turn (minutes) instead of a sample */
+    const char *ex = getenv("AK_FAULT_EXHAUSTIVE");
+    bool all = ex && (strcmp(ex, what) == 0 || strcmp(ex, "all") == 0);
     if (all)
         samples = (int)c.writes;
     for (int i = 0; i < samples; i++) {
