@@ -2,7 +2,8 @@
 # Run the libFuzzer targets of a fuzz build for a bounded time each (`make fuzz`).
 #   tests/fuzz/run.sh BUILD_DIR SECONDS [TARGET ...]      (targets default to all of BUILD_DIR/fuzz_*)
 # Each target fuzzes with a working corpus BUILD_DIR/fuzz-corpus/<target> (grows across runs), seeded
-# from tests/fuzz/corpus/<target> and tests/fuzz/regressions/<target> (read-only here). A crash, leak,
+# from tests/fuzz/corpus/<target> and tests/fuzz/regressions/<target> (read-only here; minus the
+# inputs EXPECTED marks LIBCRASH). A crash, leak,
 # timeout or invariant violation stops that target and leaves its input in
 # BUILD_DIR/fuzz-artifacts/<target>/; fix the parser, then copy the input to
 # tests/fuzz/regressions/<target>/ with a line in its EXPECTED file (replayed by ctest -L fault).
@@ -27,7 +28,21 @@ for t in $targets; do
   [ -x "$exe" ] || { echo "fuzz: no $exe (build with make fuzz)"; exit 2; }
   mkdir -p "$build/fuzz-corpus/$t" "$build/fuzz-artifacts/$t"
   seeds="$src/tests/fuzz/corpus/$t"
-  [ -d "$src/tests/fuzz/regressions/$t" ] && seeds="$seeds $src/tests/fuzz/regressions/$t"
+  reg="$src/tests/fuzz/regressions/$t"
+  if [ -d "$reg" ]; then
+    # the regressions seed too, except the known third-party crashes (LIBCRASH in EXPECTED), which
+    # would be "found" again at every start
+    mkdir -p "$build/fuzz-seeds"
+    rm -rf "$build/fuzz-seeds/$t"
+    mkdir "$build/fuzz-seeds/$t"
+    for f in "$reg"/*; do
+      n=$(basename "$f")
+      [ "$n" = EXPECTED ] && continue
+      grep -q "^$n LIBCRASH" "$reg/EXPECTED" 2>/dev/null && continue
+      cp "$f" "$build/fuzz-seeds/$t/"
+    done
+    seeds="$seeds $build/fuzz-seeds/$t"
+  fi
   log="$build/fuzz-artifacts/$t/last.log"
   echo "fuzz: $t for ${seconds}s"
   # -rss_limit_mb / -malloc_limit_mb: a small file must not make a reader allocate gigabytes.
