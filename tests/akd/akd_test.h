@@ -21,16 +21,8 @@
 #include "core/ops/shape.h"
 #include "core/ops/softmax.h"
 
-static inline ak_tensor *fxt(ak_ctx *ctx, const ak_safetensors *st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static inline ak_tensor *fxt(ak_ctx *ctx, const ak_safetensors *st, const char *fmt, ...) {
-    char name[160];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
-    va_end(ap);
-    return ak_fixture_tensor(ctx, st, name);
-}
+/* Fixture tensor by formatted name (tests/support/aktest.h). */
+#define fxt ak_fixture_tensorf
 
 static inline double fx_num(const ak_safetensors *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline double fx_num(const ak_safetensors *st, const char *fmt, ...) {

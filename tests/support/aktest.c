@@ -2,6 +2,7 @@
 #include "aktest.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,15 @@ ak_tensor *ak_fixture_tensor(ak_ctx *ctx, const ak_safetensors *st, const char *
     if (ak_safetensors_read_f32(st, name, t->data, t->numel, &err) != AK_OK)
         ck_abort_msg("%s", err.msg);
     return t;
+}
+
+ak_tensor *ak_fixture_tensorf(ak_ctx *ctx, const ak_safetensors *st, const char *fmt, ...) {
+    char name[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    return ak_fixture_tensor(ctx, st, name);
 }
 
 double ak_fixture_scalar(const ak_safetensors *st, const char *name) {

@@ -27,6 +27,9 @@ char *ak_source_path(const char *rel);
 void ak_fixture_open(ak_safetensors *st, const char *rel);
 /* Arena tensor (shape from the file) holding fixture tensor `name` as float32. Fails the test if absent. */
 ak_tensor *ak_fixture_tensor(ak_ctx *ctx, const ak_safetensors *st, const char *name);
+/* The same with a printf-formatted name ("case%d.grad"). */
+ak_tensor *ak_fixture_tensorf(ak_ctx *ctx, const ak_safetensors *st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Scalar fixture value. */
 double ak_fixture_scalar(const ak_safetensors *st, const char *name);
 
