@@ -121,7 +121,8 @@ int ak_teacher_forward_segmentor(ak_ctx *ctx, const void *segmentor, ak_tensor *
 int ak_teacher_freeze(ak_params *teacher);
 
 /* model.inherit_from_teacher: copy every student tensor (parameters and buffers) under the
- * prefixes of `mode` (ak_inherit: neck -> "neck."; neck_head -> "neck.", "bbox_head.",
+ * prefixes of `mode` (ak_inherit: neck -> "neck."; head -> "bbox_head.", "decode_head.",
+ * "auxiliary_head."; neck_head -> "neck.", "bbox_head.",
  * "decode_head.", "auxiliary_head.") from the teacher tensor of the same name. Strict: a student
  * tensor without a teacher counterpart, or a shape mismatch, is AK_EINVAL naming the key and
  * "model.inherit_from_teacher"; so is a mode that matches no student tensor. *copied (may be NULL)

@@ -38,13 +38,14 @@ int ak_teacher_freeze(ak_params *teacher) { return ak_params_set_trainable(teach
 int ak_inherit_from_teacher(ak_params *student, const ak_params *teacher, int mode, int *copied, ak_error *err) {
     static const char *const neck[] = {"neck.", NULL};
     static const char *const neck_head[] = {"neck.", "bbox_head.", "decode_head.", "auxiliary_head.", NULL};
+    static const char *const head[] = {"bbox_head.", "decode_head.", "auxiliary_head.", NULL};
     if (copied)
         *copied = 0;
     if (mode == AK_INHERIT_NONE)
         return AK_OK;
-    if (mode != AK_INHERIT_NECK && mode != AK_INHERIT_NECK_HEAD)
+    if (mode != AK_INHERIT_NECK && mode != AK_INHERIT_NECK_HEAD && mode != AK_INHERIT_HEAD)
         return ak_error_set(err, AK_EINVAL, "model.inherit_from_teacher: unknown mode %d", mode);
-    const char *const *prefixes = mode == AK_INHERIT_NECK ? neck : neck_head;
+    const char *const *prefixes = mode == AK_INHERIT_NECK ? neck : mode == AK_INHERIT_HEAD ? head : neck_head;
     int n = 0;
     for (int i = 0; i < student->n; i++) {
         const ak_param *sp = &student->items[i];

@@ -1,6 +1,7 @@
 /* `akdbench data`: synthetic datasets in the real formats, and a reader check.
  *
  *   akdbench data synth coco|cityscapes --out DIR --images N --size HxW --seed S [--split train|val]
+ *                       [--max-objects N] [--min-box PX] [--clean]     (COCO scene options, synth_draw.h)
  *   akdbench data info coco --ann FILE --images DIR [--train] [--decode] [--on-bad-sample=error|skip]
  *   akdbench data info cityscapes --root DIR --split S [--decode] [--on-bad-sample=error|skip]
  *
@@ -22,6 +23,7 @@
 static int usage(void) {
     fprintf(stderr,
             "usage: akdbench data synth coco|cityscapes --out DIR --images N --size HxW --seed S [--split train|val]\n"
+            "                         [--max-objects N] [--min-box PX] [--clean]\n"
             "       akdbench data info coco --ann FILE --images DIR [--train] [--decode] [--on-bad-sample=error|skip]\n"
             "       akdbench data info cityscapes --root DIR --split S [--decode] [--on-bad-sample=error|skip]\n");
     return 2;
@@ -49,7 +51,7 @@ static int cmd_synth(int argc, char **argv) {
     if (argc < 2)
         return usage();
     const char *kind = argv[1];
-    ak_synth_opts o = {NULL, 0, 0, 0, 0, "train"};
+    ak_synth_opts o = {NULL, 0, 0, 0, 0, "train", 0, 0, false};
     long long v;
     for (int i = 2; i < argc; i++) {
         const char *val;
@@ -63,6 +65,12 @@ static int cmd_synth(int argc, char **argv) {
             o.split = val;
         else if ((val = opt_value(argc, argv, &i, "--size")) && sscanf(val, "%dx%d", &o.height, &o.width) == 2)
             continue;
+        else if ((val = opt_value(argc, argv, &i, "--max-objects")) && parse_i64(val, &v) && v >= 1 && v <= 90)
+            o.max_objects = (int)v;
+        else if ((val = opt_value(argc, argv, &i, "--min-box")) && parse_i64(val, &v) && v >= 4 && v <= 4096)
+            o.min_box = (int)v;
+        else if (strcmp(argv[i], "--clean") == 0)
+            o.clean = true;
         else {
             fprintf(stderr, "akdbench data synth: bad or incomplete option '%s'\n", argv[i]);
             return usage();

@@ -1,5 +1,6 @@
 /* `akdbench sweep SWEEP.yaml [--dir DIR] [--jobs N] [--set k=v ...] [--plan] [--emit-slurm DIR]`. */
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,14 @@
 
 #include "bench/commands.h"
 #include "bench/train/sweep.h"
+
+/* Ctrl-C / SIGTERM: the sweep stops starting runs and waits for the running ones to checkpoint. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig) {
+    (void)sig;
+    stop_requested = 1;
+}
 
 int ak_cmd_sweep(int argc, char **argv) {
     const char *file = NULL, *dir = NULL, *slurm = NULL, *sets[64];
@@ -71,7 +80,12 @@ int ak_cmd_sweep(int argc, char **argv) {
             rc = 1;
         }
     } else {
-        ak_sweep_opts o = {self, jobs, true};
+        ak_sweep_opts o = {self, jobs, true, &stop_requested};
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stop; /* no SA_RESTART: the sweep's wait() returns to forward the stop */
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
         if (ak_sweep_execute(&plan, &o, &err) != AK_OK) {
             fprintf(stderr, "akdbench sweep: %s\n", err.msg);
             rc = 1;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fs.h"
 #include "datasets/png_io.h"
 
 static const char *const train_cities[] = {"aachen", "bochum", "bremen"};
@@ -21,9 +22,9 @@ int ak_synth_cityscapes(const ak_synth_opts *o, ak_synth_cityscapes_stats *stats
         char dir[4096];
         if (snprintf(dir, sizeof dir, "%s/leftImg8bit/%s/%s", o->out_dir, o->split, cities[c]) >= (int)sizeof dir)
             return ak_error_set(err, AK_EINVAL, "synth cityscapes: output path too long: %s", o->out_dir);
-        AK_TRY(ak_mkdirs(dir, err));
+        AK_TRY(ak_mkdir_p(dir, err));
         snprintf(dir, sizeof dir, "%s/gtFine/%s/%s", o->out_dir, o->split, cities[c]);
-        AK_TRY(ak_mkdirs(dir, err));
+        AK_TRY(ak_mkdir_p(dir, err));
     }
     ak_error *errs = calloc((size_t)n, sizeof *errs);
     int64_t(*counts)[AK_CITYSCAPES_CLASSES + 1] = calloc((size_t)n, sizeof *counts);

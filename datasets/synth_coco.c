@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fs.h"
 #include "datasets/coco_json.h"
 #include "datasets/jpeg_io.h"
 #include "datasets/synth_shapes.h"
@@ -61,8 +62,9 @@ static void build_class(ak_shape *s, ak_draws *d, int cls, int32_t id) {
 
 static const float class_rotation[AK_SYNTH_COCO_CLASSES] = {0.15f, 0.12f, 0.08f, 0.06f, 0.25f, 3.14f, 0.3f, 0.4f};
 
-/* Unlabelled clutter: a random primitive in a random (sometimes class-like) colour. */
-static void clutter(ak_canvas *cv, ak_draws *d, int h, int w) {
+/* Unlabelled clutter: a random primitive in a random (sometimes class-like) colour. paint false:
+ * draw its parameters only (clean scenes keep the draw sequence of the full ones). */
+static void clutter(ak_canvas *cv, ak_draws *d, int h, int w, bool paint) {
     ak_shape s;
     memset(&s, 0, sizeof s);
     ak_shape_extent(&s, -1.0f, 1.0f, -1.0f, 1.0f);
@@ -94,10 +96,14 @@ static void clutter(ak_canvas *cv, ak_draws *d, int h, int w) {
     s.scale = expf(ak_draw_uniform(d, logf(4.0f), logf(0.25f * (float)(h < w ? h : w))));
     s.cx = ak_draw_uniform(d, 0, (float)w);
     s.cy = ak_draw_uniform(d, 0, (float)h);
-    ak_shape_draw(cv, &s);
+    if (paint)
+        ak_shape_draw(cv, &s);
 }
 
-int ak_synth_coco_render(uint64_t seed, int64_t index, int h, int w, uint8_t *rgb, int32_t *ids, ak_synth_ann *anns) {
+int ak_synth_coco_render(const ak_synth_opts *o, int64_t index, uint8_t *rgb, int32_t *ids, ak_synth_ann *anns) {
+    const uint64_t seed = o->seed;
+    const int h = o->height, w = o->width;
+    const bool paint_extras = !o->clean;
     ak_draws d = {{seed, ak_rng_stream(AK_STREAM_SYNTH, (uint64_t)index, 1, 0)}, 0};
     ak_canvas cv = {h, w, rgb, ids};
     float top[3], bottom[3];
@@ -106,12 +112,13 @@ int ak_synth_coco_render(uint64_t seed, int64_t index, int h, int w, uint8_t *rg
     ak_canvas_background(&cv, top, bottom, &d, 0);
     const int n_back = ak_draw_int(&d, 3, 10);
     for (int i = 0; i < n_back; i++)
-        clutter(&cv, &d, h, w);
+        clutter(&cv, &d, h, w, paint_extras);
 
     int cls_of[AK_SYNTH_COCO_MAX_ANNS + 1], crowd_of[AK_SYNTH_COCO_MAX_ANNS + 1];
     int32_t next_id = 1;
-    const float max_area = 0.25f * (float)h * (float)w, min_area = 100.0f;
-    const int n_obj = ak_draw_int(&d, 1, 9);
+    const float min_side = o->min_box > 0 ? (float)o->min_box : 10.0f;
+    const float max_area = 0.25f * (float)h * (float)w, min_area = fminf(min_side * min_side, max_area);
+    const int n_obj = ak_draw_int(&d, 1, o->max_objects > 0 ? o->max_objects : 9);
     const int crowd_at = ak_draw_chance(&d, 0.15f) ? ak_draw_int(&d, 0, n_obj) : -1;
     for (int k = 0; k <= n_obj && next_id < AK_SYNTH_COCO_MAX_ANNS; k++) {
         if (k == crowd_at) {
@@ -131,7 +138,8 @@ int ak_synth_coco_render(uint64_t seed, int64_t index, int h, int w, uint8_t *rg
                 s.scale = ak_draw_uniform(&d, 0.08f, 0.2f) * rh;
                 s.cx = x0 + ak_draw_uniform(&d, 0, rw);
                 s.cy = y0 + ak_draw_uniform(&d, 0, rh);
-                ak_shape_draw(&cv, &s);
+                if (paint_extras) /* not painted: fewer than 10 visible pixels, so not annotated */
+                    ak_shape_draw(&cv, &s);
             }
             continue;
         }
@@ -155,7 +163,7 @@ int ak_synth_coco_render(uint64_t seed, int64_t index, int h, int w, uint8_t *rg
     }
     const int n_front = ak_draw_int(&d, 0, 3);
     for (int i = 0; i < n_front; i++)
-        clutter(&cv, &d, h, w);
+        clutter(&cv, &d, h, w, paint_extras);
     ak_canvas_tone(&cv, ak_draw_uniform(&d, -25, 25), ak_draw_uniform(&d, 0.75f, 1.2f));
     ak_rng noise = {seed, ak_rng_stream(AK_STREAM_SYNTH, (uint64_t)index, 2, 0)};
     ak_canvas_noise(&cv, noise, ak_draw_int(&d, 6, 16));
@@ -202,8 +210,8 @@ int ak_synth_coco(const ak_synth_opts *o, ak_synth_coco_stats *stats, ak_error *
         snprintf(ann_dir, sizeof ann_dir, "%s/annotations", o->out_dir) >= (int)sizeof ann_dir)
         return ak_error_set(err, AK_EINVAL, "synth coco: output path too long: %s", o->out_dir);
     snprintf(ann_file, sizeof ann_file, "%s/instances_%s2017.json", ann_dir, o->split);
-    AK_TRY(ak_mkdirs(img_dir, err));
-    AK_TRY(ak_mkdirs(ann_dir, err));
+    AK_TRY(ak_mkdir_p(img_dir, err));
+    AK_TRY(ak_mkdir_p(ann_dir, err));
     const int64_t n = o->n_images;
     ak_synth_ann *anns = malloc(sizeof *anns * (size_t)n * AK_SYNTH_COCO_MAX_ANNS);
     int *n_anns = calloc((size_t)n, sizeof *n_anns);
@@ -224,7 +232,7 @@ int ak_synth_coco(const ak_synth_opts *o, ak_synth_coco_stats *stats, ak_error *
                 ak_error_set(&errs[i], AK_ENOMEM, "synth coco: out of memory");
                 continue;
             }
-            n_anns[i] = ak_synth_coco_render(o->seed, i, o->height, o->width, rgb, ids, anns + i * AK_SYNTH_COCO_MAX_ANNS);
+            n_anns[i] = ak_synth_coco_render(o, i, rgb, ids, anns + i * AK_SYNTH_COCO_MAX_ANNS);
             char path[4200];
             snprintf(path, sizeof path, "%s/%012lld.jpg", img_dir, (long long)(i + 1));
             ak_jpeg_write(path, rgb, o->height, o->width, 3, 90, &errs[i]);

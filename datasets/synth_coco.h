@@ -37,9 +37,10 @@ typedef struct ak_synth_ann {
     int iscrowd;
 } ak_synth_ann;
 
-/* Render image `index` into rgb (h, w, 3) with ids (h, w) scratch; write up to
+/* Render image `index` of the dataset o describes (seed, size and the scene options; out_dir and
+ * n_images are not used) into rgb (h, w, 3) with ids (h, w) scratch; write up to
  * AK_SYNTH_COCO_MAX_ANNS annotations. Returns the number of annotations. */
-int ak_synth_coco_render(uint64_t seed, int64_t index, int h, int w, uint8_t *rgb, int32_t *ids, ak_synth_ann *anns);
+int ak_synth_coco_render(const ak_synth_opts *o, int64_t index, uint8_t *rgb, int32_t *ids, ak_synth_ann *anns);
 
 typedef struct ak_synth_coco_stats {
     int64_t images, anns, crowd, small, medium, large; /* COCO area ranges of the non-crowd boxes */

@@ -1,11 +1,9 @@
 /* See synth_draw.h. */
 #include "datasets/synth_draw.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 float ak_draw_uniform(ak_draws *d, float lo, float hi) { return lo + (hi - lo) * ak_rng_uniform1(d->rng, d->next++); }
 
@@ -349,25 +347,4 @@ void ak_canvas_tone(ak_canvas *cv, float brightness, float contrast) {
     const size_t n = (size_t)cv->h * (size_t)cv->w * 3;
     for (size_t i = 0; i < n; i++)
         cv->rgb[i] = lut[cv->rgb[i]];
-}
-
-int ak_mkdirs(const char *path, ak_error *err) {
-    char buf[4096];
-    const size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf)
-        return ak_error_set(err, AK_EINVAL, "mkdir: bad path '%s'", path);
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        const char saved = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return ak_error_set(err, AK_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
-        buf[i] = saved;
-    }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return ak_error_set(err, AK_EIO, "%s: not a folder", path);
-    return AK_OK;
 }

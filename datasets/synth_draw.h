@@ -13,6 +13,7 @@
 #ifndef AK_SYNTH_DRAW_H
 #define AK_SYNTH_DRAW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -100,16 +101,25 @@ void ak_canvas_tone(ak_canvas *cv, float brightness, float contrast);
 /* HSV (h in [0, 360), s, v in [0, 1]) to RGB 0..255. */
 void ak_hsv_color(float h, float s, float v, float rgb[3]);
 
-/* What both generators take. */
+/* What both generators take. The fields after `split` tune the difficulty of the COCO scenes (the
+ * Cityscapes generator ignores them); zero keeps the full-difficulty default, so an initializer that
+ * stops at `split` gets the default scenes, byte for byte:
+ *   max_objects: labelled objects per image drawn uniformly from 1..max_objects (0: 9);
+ *   min_box:     smallest object, as the side of a square of the same box area in pixels (0: 10);
+ *   clean:       no unlabelled clutter, no occluders in front, no crowd regions (objects still
+ *                occlude each other) — for the CPU benchmarks, where a from-scratch detector must
+ *                learn within minutes. The draws of a clean scene are the same as those of the full
+ *                one (the skipped elements are drawn and not painted), so a clean image shows the
+ *                same objects at the same places as its full twin. */
 typedef struct ak_synth_opts {
     const char *out_dir;
     int64_t n_images;
     int height, width;
     uint64_t seed;
     const char *split; /* "train" or "val" */
+    int max_objects, min_box;
+    bool clean;
 } ak_synth_opts;
 
-/* mkdir -p (AK_EIO naming the folder on failure). */
-int ak_mkdirs(const char *path, ak_error *err);
 
 #endif

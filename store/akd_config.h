@@ -56,7 +56,15 @@ typedef enum ak_backbone {
     AK_BACKBONE_COUNT
 } ak_backbone;
 typedef enum ak_resnet_style { AK_STYLE_PYTORCH, AK_STYLE_CAFFE, AK_STYLE_COUNT } ak_resnet_style;
-typedef enum ak_inherit { AK_INHERIT_NONE, AK_INHERIT_NECK, AK_INHERIT_NECK_HEAD, AK_INHERIT_COUNT } ak_inherit;
+/* head: the detection / decode heads only (for a student whose backbone is narrower than the
+ * teacher's, so that the FPN lateral convs differ while neck outputs and heads match). */
+typedef enum ak_inherit {
+    AK_INHERIT_NONE,
+    AK_INHERIT_NECK,
+    AK_INHERIT_NECK_HEAD,
+    AK_INHERIT_HEAD,
+    AK_INHERIT_COUNT
+} ak_inherit;
 typedef enum ak_distill_method {
     AK_DISTILL_NONE,
     AK_DISTILL_MSE,
@@ -133,7 +141,7 @@ typedef struct ak_model_config {
     int head_channels;                /* seg: decode-head channels before scaling (0 = architecture default) */
     bool aux_head;                    /* seg: FCN auxiliary head on stage 3 */
     double aux_weight;                /* seg: its loss weight (mmseg 0.4) */
-    char pretrained[AK_CFG_PATH_LEN]; /* backbone init weights (safetensors); "" = random init */
+    char pretrained[AK_CFG_PATH_LEN]; /* backbone init weights (safetensors / HDF5); "" = random init */
     char weights[AK_CFG_PATH_LEN];    /* whole-model weights, loaded strictly; teacher "" = train it */
     int train_iters;                  /* teacher only: iterations when the suite trains it (0 = schedule) */
 } ak_model_config;
@@ -146,7 +154,9 @@ typedef struct ak_run_config {
         char root[AK_CFG_PATH_LEN];
         char train_split[AK_CFG_NAME_LEN], val_split[AK_CFG_NAME_LEN];
         struct {
-            int images, val_images, height, width, seed, max_objects;
+            int images, val_images, height, width, seed;
+            int max_objects, min_box; /* det scenes: datasets/synth_draw.h ak_synth_opts */
+            bool clean;
         } synth;
         ak_cfg_int_list img_scale;     /* [H, W] */
         ak_cfg_int_list short_sides;   /* det multi-scale training; [] = img_scale */

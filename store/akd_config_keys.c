@@ -18,7 +18,7 @@ NAMES(ak_dataset_name, dataset_names, AK_DATASET_COUNT, "coco", "cityscapes")
 NAMES(ak_arch_name, arch_names, AK_ARCH_COUNT, "retinanet", "fcos", "pspnet", "deeplabv3", "fcn")
 NAMES(ak_backbone_name, backbone_names, AK_BACKBONE_COUNT, "resnet18", "resnet34", "resnet50", "resnet101")
 NAMES(ak_style_name, style_names, AK_STYLE_COUNT, "pytorch", "caffe")
-NAMES(ak_inherit_name, inherit_names, AK_INHERIT_COUNT, "none", "neck", "neck_head")
+NAMES(ak_inherit_name, inherit_names, AK_INHERIT_COUNT, "none", "neck", "neck_head", "head")
 NAMES(ak_distill_method_name, method_names, AK_DISTILL_COUNT, "none", "mse", "cwd", "mgd", "fgd", "pkd", "maskd", "dist")
 NAMES(ak_connector_name, connector_names, AK_CONNECTOR_COUNT, "none", "conv1x1", "conv_bn", "resize_student",
       "resize_teacher")
@@ -70,7 +70,8 @@ NAMES(ak_run_device_name, device_names, AK_RUN_DEVICE_COUNT, "auto", "cpu", "cud
         "seg: decode-head channels before width scaling (0 = architecture default, mmseg 512)"),                 \
     BOOL("model." #who ".aux_head", model.who.aux_head, "false", "seg: FCN auxiliary head on stage 3"),         \
     FLT("model." #who ".aux_weight", model.who.aux_weight, "0.4", 0, 0, R_GE, "seg: auxiliary loss weight"),     \
-    STR("model." #who ".pretrained", model.who.pretrained, "''", "backbone init weights (safetensors); '' = random"), \
+    STR("model." #who ".pretrained", model.who.pretrained, "''",                                                 \
+        "backbone init weights (safetensors or HDF5, any key style); '' = random"),                              \
     STR("model." #who ".weights", model.who.weights, "''",                                                       \
         "whole-model weights loaded strictly ('' = student from scratch / teacher trained by the suite)")
 
@@ -88,7 +89,12 @@ static const ak_schema_key keys[] = {
     INT("dataset.synth.height", dataset.synth.height, "128", 16, 4096, R_IN, "synthetic: image height"),
     INT("dataset.synth.width", dataset.synth.width, "128", 16, 4096, R_IN, "synthetic: image width"),
     INT("dataset.synth.seed", dataset.synth.seed, "0", 0, 2147483647, R_IN, "synthetic: generator seed"),
-    INT("dataset.synth.max_objects", dataset.synth.max_objects, "6", 1, 100, R_IN, "synthetic det: objects per image (max)"),
+    INT("dataset.synth.max_objects", dataset.synth.max_objects, "9", 1, 90, R_IN,
+        "synthetic det: labelled objects per image drawn from 1..max_objects"),
+    INT("dataset.synth.min_box", dataset.synth.min_box, "10", 4, 4096, R_IN,
+        "synthetic det: smallest object (side of a square of the same box area, pixels)"),
+    BOOL("dataset.synth.clean", dataset.synth.clean, "false",
+         "synthetic det: no clutter, occluders or crowd regions (easier scenes for CPU runs)"),
     INTS("dataset.img_scale", dataset.img_scale, "[800, 1333]", 2, 2, 1, 8192, R_IN,
          "[H, W] resize target (det: keep-ratio fit, mmdet (1333, 800); seg: base scale before ratio_range)"),
     INTS("dataset.short_sides", dataset.short_sides, "[]", 0, 0, 1, 8192, R_IN,
@@ -109,7 +115,7 @@ static const ak_schema_key keys[] = {
     /* models */
     INT("model.num_classes", model.num_classes, NULL, 1, 1000, R_IN, "classes (COCO 80, Cityscapes 19)"),
     ENUM("model.inherit_from_teacher", model.inherit_from_teacher, "none", inherit_names,
-         "copy the teacher's neck (and head) into the student before training (METHODS §5.12)"),
+         "copy the teacher's neck and / or head into the student before training (METHODS §5.12)"),
     MODEL_KEYS(student, "1"),
     MODEL_KEYS(teacher, "-1"),
     INT("model.teacher.train_iters", model.teacher.train_iters, "0", 0, BIG, R_IN,

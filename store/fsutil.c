@@ -61,18 +61,3 @@ int ak_path_with_suffix(char *out, size_t len, const char *path, const char *suf
     return AK_OK;
 }
 
-int ak_mkdir_p(const char *path, ak_error *err) {
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return ak_error_set(err, AK_EINVAL, "%s: path too long", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return ak_error_set(err, AK_EIO, "%s: cannot create folder (%s)", buf, strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return ak_error_set(err, AK_EIO, "%s: cannot create folder (%s)", buf, strerror(errno));
-    return AK_OK;
-}

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "core/fs.h" /* ak_mkdir_p */
 
 /* fsync(path) through a read-only descriptor (Linux flushes the inode's data either way). */
 int ak_fsync_path(const char *path, ak_error *err);
@@ -20,8 +21,6 @@ int ak_fsync_parent_dir(const char *path, ak_error *err);
 /* fsync(from); rename(from, to); fsync(dir of to). */
 int ak_publish_file(const char *from, const char *to, ak_error *err);
 bool ak_file_exists(const char *path);
-/* mkdir -p: create path and its missing parents (mode 0755); existing folders are fine. */
-int ak_mkdir_p(const char *path, ak_error *err);
 /* out = path + suffix; AK_EINVAL when it does not fit. */
 int ak_path_with_suffix(char *out, size_t len, const char *path, const char *suffix, ak_error *err);
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages of the optional checks, only those that are missing (never needed by
-# `make` or `make test`, so CI's normal jobs stay fast):
+# `make` or `make test`; CI installs valgrind this way for its memcheck job):
 #   sh tools/deps_fuzz.sh            clang + its libFuzzer / sanitizer runtimes + OpenMP (`make fuzz`)
 #   sh tools/deps_fuzz.sh memcheck   valgrind (`make memcheck`)
 set -eu

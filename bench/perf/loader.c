@@ -176,7 +176,7 @@ int main(int argc, char **argv) {
     }
     ak_error err;
     ak_error_clear(&err);
-    ak_synth_opts so = {dir, n_images, h, w, 1, "train"};
+    ak_synth_opts so = {dir, n_images, h, w, 1, "train", 0, 0, false};
     const double tg = now();
     char probe[4200];
     snprintf(probe, sizeof probe, "%s/annotations/instances_train2017.json", dir);

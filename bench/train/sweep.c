@@ -231,9 +231,27 @@ static pid_t spawn(const ak_sweep_run *r, const ak_sweep_opts *o, int threads) {
     _exit(127);
 }
 
-static int wait_one(const ak_sweep_plan *p, pid_t *pids, int n, int *failed, const ak_sweep_opts *o) {
+static bool stop_requested(const ak_sweep_opts *o) { return o->stop && *o->stop; }
+
+/* Forward a stop request to the running children once (they checkpoint and exit). */
+static void forward_stop(const ak_sweep_opts *o, const pid_t *pids, int n, bool *forwarded) {
+    if (*forwarded || !stop_requested(o))
+        return;
+    *forwarded = true;
+    fprintf(stderr, "sweep: interrupted; stopping the running runs (they checkpoint and can be resumed)\n");
+    for (int i = 0; i < n; i++)
+        if (pids[i] > 0)
+            kill(pids[i], SIGINT);
+}
+
+/* Wait for one child; a signal interrupting the wait forwards a pending stop request and waits on. */
+static int wait_one(const ak_sweep_plan *p, pid_t *pids, int n, int *failed, const ak_sweep_opts *o,
+                    bool *forwarded) {
     int status;
-    pid_t pid = wait(&status);
+    pid_t pid;
+    while ((pid = wait(&status)) < 0 && errno == EINTR)
+        forward_stop(o, pids, n, forwarded);
+    forward_stop(o, pids, n, forwarded);
     if (pid < 0)
         return -1;
     for (int i = 0; i < n; i++)
@@ -249,6 +267,8 @@ static int wait_one(const ak_sweep_plan *p, pid_t *pids, int n, int *failed, con
                     fprintf(stderr, "sweep: indexing %s: %s\n", r->out, e.msg);
                 if (o->verbose)
                     fprintf(stderr, "sweep: done %s\n", r->name);
+            } else if (*forwarded) {
+                fprintf(stderr, "sweep: run %s stopped; its checkpoint is next to %s\n", r->name, r->out);
             } else {
                 (*failed)++;
                 fprintf(stderr, "sweep: run %s failed (%s %d); its run file is %s\n", r->name,
@@ -276,14 +296,17 @@ int ak_sweep_execute(const ak_sweep_plan *p, const ak_sweep_opts *o, ak_error *e
     int threads = (int)(cores / jobs > 0 ? cores / jobs : 1);
     pid_t *pids = calloc((size_t)p->n_runs, sizeof *pids);
     int failed = 0, running = 0, next = 0;
+    bool forwarded = false;
     /* The teacher (if any) runs alone and must succeed: every student needs its weights. */
     if (p->n_runs && p->runs[0].is_teacher) {
         if (o->verbose)
             fprintf(stderr, "sweep: teacher %s\n", p->runs[0].name);
         pids[0] = spawn(&p->runs[0], o, (int)cores);
-        wait_one(p, pids, p->n_runs, &failed, o);
+        wait_one(p, pids, p->n_runs, &failed, o, &forwarded);
         next = 1;
-        if (failed) {
+        if (forwarded)
+            next = p->n_runs; /* stop: start nothing else */
+        else if (failed) {
             free(pids);
             close(lock);
             return ak_error_set(err, AK_EIO, "sweep %s: the teacher run %s failed; no student can run", p->name,
@@ -291,20 +314,24 @@ int ak_sweep_execute(const ak_sweep_plan *p, const ak_sweep_opts *o, ak_error *e
         }
     }
     while (next < p->n_runs || running > 0) {
-        while (running < jobs && next < p->n_runs) {
+        while (running < jobs && next < p->n_runs && !stop_requested(o)) {
             if (o->verbose)
                 fprintf(stderr, "sweep: start %s (%d/%d)\n", p->runs[next].name, next + 1, p->n_runs);
             pids[next] = spawn(&p->runs[next], o, threads);
             next++;
             running++;
         }
-        if (wait_one(p, pids, p->n_runs, &failed, o) >= 0)
+        if (stop_requested(o) && running == 0)
+            break;
+        if (wait_one(p, pids, p->n_runs, &failed, o, &forwarded) >= 0)
             running--;
         else
             break;
     }
     free(pids);
     close(lock);
+    if (stop_requested(o))
+        return ak_error_set(err, AK_ESTATE, "sweep %s interrupted: run the same command again to resume", p->name);
     if (failed)
         return ak_error_set(err, AK_EIO, "sweep %s: %d of %d runs failed (see above)", p->name, failed, p->n_runs);
     return AK_OK;

@@ -22,6 +22,7 @@
 #ifndef AK_SWEEP_H
 #define AK_SWEEP_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "core/error.h"
@@ -55,10 +56,14 @@ typedef struct ak_sweep_opts {
     const char *akdbench; /* path of the akdbench executable */
     int jobs;             /* parallel runs (>= 1) */
     bool verbose;
+    /* Set (by the caller's SIGINT / SIGTERM handler) to stop: no new run starts, the running ones
+     * get SIGINT (each checkpoints and exits, resumable) and are waited for. NULL: never. */
+    volatile sig_atomic_t *stop;
 } ak_sweep_opts;
 
 /* Run the plan. Returns AK_OK when every run completed; a failed run is reported (file and exit
- * status) and the others still run. */
+ * status) and the others still run. A stop request returns AK_ESTATE ("interrupted") after every
+ * started run has exited; re-running the same sweep resumes them. */
 int ak_sweep_execute(const ak_sweep_plan *plan, const ak_sweep_opts *opts, ak_error *err);
 
 /* Write a Slurm job array script running one plan entry per task (same run files). */

@@ -20,9 +20,14 @@ static int is_dir(const char *p) {
 int ak_train_data_synth_root(const ak_run_config *cfg, char *out, size_t len, ak_error *err) {
     const char *cache = getenv("AKD_DATA_DIR");
     const char *kind = cfg->dataset.name == AK_DATASET_COCO ? "coco" : "cityscapes";
-    int n = snprintf(out, len, "%s/synth_%s_%dx%d_n%d_v%d_s%d", cache && *cache ? cache : "data", kind,
+    /* Every generator option is in the name: a cached folder is reused only for the same data. */
+    char scene[64] = "";
+    if (cfg->dataset.name == AK_DATASET_COCO)
+        snprintf(scene, sizeof scene, "_o%d_b%d%s", cfg->dataset.synth.max_objects, cfg->dataset.synth.min_box,
+                 cfg->dataset.synth.clean ? "_clean" : "");
+    int n = snprintf(out, len, "%s/synth_%s_%dx%d_n%d_v%d_s%d%s", cache && *cache ? cache : "data", kind,
                      cfg->dataset.synth.height, cfg->dataset.synth.width, cfg->dataset.synth.images,
-                     cfg->dataset.synth.val_images, cfg->dataset.synth.seed);
+                     cfg->dataset.synth.val_images, cfg->dataset.synth.seed, scene);
     if (n < 0 || (size_t)n >= len)
         return ak_error_set(err, AK_EINVAL, "synthetic data path too long");
     return AK_OK;
@@ -37,7 +42,8 @@ static int generate(const ak_run_config *cfg, const char *root, ak_error *err) {
     const int counts[2] = {cfg->dataset.synth.images, cfg->dataset.synth.val_images};
     for (int s = 0; s < 2; s++) {
         ak_synth_opts o = {tmp, counts[s], cfg->dataset.synth.height, cfg->dataset.synth.width,
-                           (uint64_t)cfg->dataset.synth.seed + (uint64_t)s * 1000003u, splits[s]};
+                           (uint64_t)cfg->dataset.synth.seed + (uint64_t)s * 1000003u, splits[s],
+                           cfg->dataset.synth.max_objects, cfg->dataset.synth.min_box, cfg->dataset.synth.clean};
         int rc;
         if (cfg->dataset.name == AK_DATASET_COCO) {
             ak_synth_coco_stats st;

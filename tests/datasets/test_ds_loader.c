@@ -51,7 +51,7 @@ static void setup(void) {
     ak_error err;
     ak_error_clear(&err);
     char *c = ds_path(W.tmp, "coco"), *s = ds_path(W.tmp, "cs");
-    ak_synth_opts oc = {c, 10, 48, 64, 5, "train"}, os = {s, 6, 64, 128, 5, "train"};
+    ak_synth_opts oc = {c, 10, 48, 64, 5, "train", 0, 0, false}, os = {s, 6, 64, 128, 5, "train", 0, 0, false};
     ck_assert_msg(ak_synth_coco(&oc, NULL, &err) == AK_OK, "%s", err.msg);
     ck_assert_msg(ak_synth_cityscapes(&os, NULL, &err) == AK_OK, "%s", err.msg);
     char *ann = ds_path(c, "annotations/instances_train2017.json"), *img = ds_path(c, "train2017");

@@ -34,7 +34,7 @@ static int same_files(const char *a, const char *b, const char *const *files) {
 }
 
 static void gen(int coco, const char *dir, uint64_t seed, int threads) {
-    ak_synth_opts o = {dir, 6, 72, 96, seed, "train"};
+    ak_synth_opts o = {dir, 6, 72, 96, seed, "train", 0, 0, false};
     ak_error err;
     ak_error_clear(&err);
     omp_set_num_threads(threads);
@@ -68,7 +68,7 @@ END_TEST
 
 START_TEST(coco_content) {
     char *tmp = ds_tmpdir();
-    ak_synth_opts o = {tmp, 24, 240, 320, 11, "val"};
+    ak_synth_opts o = {tmp, 24, 240, 320, 11, "val", 0, 0, false};
     ak_error err;
     ak_error_clear(&err);
     ak_synth_coco_stats st;
@@ -101,7 +101,8 @@ START_TEST(coco_content) {
     uint8_t *rgb = malloc(240 * 320 * 3);
     int32_t *map = malloc(sizeof(int32_t) * 240 * 320);
     ak_synth_ann a[AK_SYNTH_COCO_MAX_ANNS];
-    const int n = ak_synth_coco_render(11, 0, 240, 320, rgb, map, a);
+    const ak_synth_opts ro = {NULL, 0, 240, 320, 11, "val", 0, 0, false};
+    const int n = ak_synth_coco_render(&ro, 0, rgb, map, a);
     ck_assert_int_gt(n, 0);
     int64_t total = 0;
     for (int i = 0; i < 240 * 320; i++)
@@ -123,9 +124,67 @@ START_TEST(coco_content) {
 }
 END_TEST
 
+/* Scene statistics of n rendered images (non-crowd annotations only, except `crowd`); small: boxes
+ * (not pixel areas) under 32x32. */
+typedef struct scene_stats {
+    int anns, crowd, small, most_per_image, unannotated_instances;
+} scene_stats;
+
+static scene_stats render_stats(const ak_synth_opts *o, int n) {
+    scene_stats s = {0};
+    uint8_t *rgb = malloc((size_t)o->height * (size_t)o->width * 3);
+    int32_t *map = malloc(sizeof(int32_t) * (size_t)o->height * (size_t)o->width);
+    ak_synth_ann a[AK_SYNTH_COCO_MAX_ANNS];
+    for (int i = 0; i < n; i++) {
+        const int k = ak_synth_coco_render(o, i, rgb, map, a);
+        int here = 0;
+        for (int j = 0; j < k; j++) {
+            if (a[j].iscrowd) {
+                s.crowd++;
+                continue;
+            }
+            here++;
+            s.anns++;
+            s.small += a[j].bbox[2] * a[j].bbox[3] < 32.0 * 32.0;
+        }
+        s.most_per_image = here > s.most_per_image ? here : s.most_per_image;
+    }
+    free(rgb);
+    free(map);
+    return s;
+}
+
+/* The scene options (ak_synth_opts after `split`): clean scenes have no crowd regions; min_box
+ * moves the object sizes up; max_objects bounds the labelled objects per image; the defaults (0)
+ * are the full scenes. */
+START_TEST(coco_scene_options) {
+    const ak_synth_opts full = {NULL, 0, 128, 128, 4, "train", 0, 0, false};
+    ak_synth_opts clean = full, big = full, few = full;
+    clean.clean = true;
+    big.min_box = 32;
+    few.max_objects = 2;
+    const scene_stats f = render_stats(&full, 40), c = render_stats(&clean, 40), b = render_stats(&big, 40),
+                      w = render_stats(&few, 40);
+    ck_assert_msg(f.crowd > 0 && c.crowd == 0, "crowd regions: full %d, clean %d", f.crowd, c.crowd);
+    ck_assert_int_le(f.most_per_image, 9);
+    ck_assert_int_gt(f.most_per_image, 2);
+    ck_assert_int_le(w.most_per_image, 2);
+    ck_assert_int_gt(w.anns, 40); /* 1 or 2 per image, except the few hidden behind others */
+    /* default sizes: box areas log-uniform from 10x10 to a quarter of the image, mostly under
+     * 32x32 at 128x128; min_box 32: such boxes only where an object is cut by the border or
+     * hidden in part */
+    fprintf(stderr, "small boxes: full %d of %d, min_box 32: %d of %d\n", f.small, f.anns, b.small, b.anns);
+    ck_assert_msg(2 * f.small > f.anns, "full: %d of %d small", f.small, f.anns);
+    ck_assert_msg(4 * b.small < b.anns, "min_box 32: %d of %d small", b.small, b.anns);
+    /* clean scenes draw the same objects (same draw sequence) without the occluding clutter: at
+     * least as many annotated objects */
+    ck_assert_int_ge(c.anns, f.anns);
+}
+END_TEST
+
 START_TEST(cityscapes_content) {
     char *tmp = ds_tmpdir();
-    ak_synth_opts o = {tmp, 8, 128, 256, 2, "val"};
+    ak_synth_opts o = {tmp, 8, 128, 256, 2, "val", 0, 0, false};
     ak_error err;
     ak_error_clear(&err);
     ak_synth_cityscapes_stats st;
@@ -158,7 +217,7 @@ START_TEST(cityscapes_content) {
 END_TEST
 
 START_TEST(rejects_bad_options) {
-    ak_synth_opts o = {"/tmp/never", 0, 72, 96, 1, "train"};
+    ak_synth_opts o = {"/tmp/never", 0, 72, 96, 1, "train", 0, 0, false};
     ak_error err;
     ak_error_clear(&err);
     ds_assert_msg_has(ak_synth_coco(&o, NULL, &err), AK_EINVAL, err.msg, "images >= 1");
@@ -179,6 +238,7 @@ static Suite *make_suite(void) {
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, deterministic_bytes);
     tcase_add_test(tc, coco_content);
+    tcase_add_test(tc, coco_scene_options);
     tcase_add_test(tc, cityscapes_content);
     tcase_add_test(tc, rejects_bad_options);
     suite_add_tcase(s, tc);

@@ -422,6 +422,17 @@ START_TEST(inherit_from_teacher) {
     ck_assert_int_eq(ak_inherit_from_teacher(&r.sps, &r.tps, AK_INHERIT_NONE, &copied, &err), AK_OK);
     ck_assert_int_eq(copied, 0);
     rig_free(&r);
+    /* head only: the head is copied, the neck keeps the student's own values */
+    rig_init(&r, 8);
+    sn = ak_params_find(&r.sps, "neck.c1.weight");
+    tn = ak_params_find(&r.tps, "neck.c1.weight");
+    sh = ak_params_find(&r.sps, "bbox_head.reg.weight");
+    th = ak_params_find(&r.tps, "bbox_head.reg.weight");
+    ck_assert_int_eq(ak_inherit_from_teacher(&r.sps, &r.tps, AK_INHERIT_HEAD, &copied, &err), AK_OK);
+    ck_assert_int_eq(copied, 2);
+    ak_assert_bitwise("inherited head only", sh->t->data, th->t->data, sh->t->numel);
+    ck_assert(memcmp(sn->t->data, tn->t->data, (size_t)sn->t->numel * sizeof(float)) != 0);
+    rig_free(&r);
     /* a wider teacher: shapes differ */
     rig_init(&r, 16);
     ck_assert_int_eq(ak_inherit_from_teacher(&r.sps, &r.tps, AK_INHERIT_NECK, &copied, &err), AK_EINVAL);

@@ -3,40 +3,20 @@
  * built in the same build folder (ctest runs after a full build). */
 #include <sys/wait.h>
 
+#include "akscratch.h"
 #include "eval_support.h"
 
 static char *dir;
 
 static void setup(void) { dir = eval_tmpdir(); }
 static void teardown(void) {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    ak_scratch_remove(dir);
     free(dir);
 }
 
-/* Run akdbench with args; stderr goes to dir/stderr.txt. Returns the exit status. */
-static int akdbench(const char *args) {
-    char exe[1024], cmd[4096];
-    snprintf(exe, sizeof exe, "%s/akdbench", AK_BUILD_DIR);
-    ck_assert_msg(access(exe, X_OK) == 0, "%s not built (build the akdbench target)", exe);
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%s/stdout.txt' 2>'%s/stderr.txt'", exe, args, dir, dir);
-    int st = system(cmd);
-    ck_assert(WIFEXITED(st));
-    return WEXITSTATUS(st);
-}
-
-static char *read_text(const char *name) {
-    char p[1024];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "rb");
-    ck_assert_msg(f != NULL, "no %s", p);
-    static char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
+/* akdbench with args, output captured in dir; the text of one of its captured files. */
+static int akdbench(const char *args) { return ak_cli(dir, "%s", args); }
+static const char *read_text(const char *name) { return ak_scratch_text(dir, name); }
 
 START_TEST(eval_coco_json) {
     char *gt = eval_fixture("coco_eval/case_07/gt.json"), *dt = eval_fixture("coco_eval/case_07/dets.json");

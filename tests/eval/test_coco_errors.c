@@ -2,15 +2,14 @@
  * message that names the file, the record and the field. */
 #include "datasets/coco_json.h"
 #include "eval/coco_eval.h"
+#include "akscratch.h"
 #include "eval_support.h"
 
 static char *dir;
 
 static void setup(void) { dir = eval_tmpdir(); }
 static void teardown(void) {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    ak_scratch_remove(dir);
     free(dir);
 }
 

@@ -4,15 +4,14 @@
 #include <png.h>
 
 #include "datasets/png_io.h"
+#include "akscratch.h"
 #include "eval_support.h"
 
 static char *tmp_dir;
 
 static void setup(void) { tmp_dir = eval_tmpdir(); }
 static void teardown(void) {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_dir);
-    ck_assert_int_eq(system(cmd), 0);
+    ak_scratch_remove(tmp_dir);
     free(tmp_dir);
 }
 

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "akscratch.h"
 #include "aktest.h"
 
 #define FAULT_AKDBENCH AK_BUILD_DIR "/akdbench"
@@ -135,20 +136,12 @@ static inline bool fault_exists(const char *path) {
 /* A fresh scratch folder AK_BUILD_DIR/fault-<name>-<pid>, made the working directory and
  * AKD_DATA_DIR. `dir` receives its path. */
 static inline void fault_workdir(char *dir, size_t len, const char *name) {
-    snprintf(dir, len, "%s/fault-%s-%d", AK_BUILD_DIR, name, (int)getpid());
-    char cmd[4400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
-    ck_assert_int_eq(system(cmd), 0);
-    ck_assert_int_eq(chdir(dir), 0);
-    setenv("AKD_DATA_DIR", dir, 1);
+    char tag[256];
+    snprintf(tag, sizeof tag, "fault-%s", name);
+    ak_scratch_enter(dir, len, tag);
 }
 
-static inline void fault_workdir_remove(const char *dir) {
-    char cmd[4400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (chdir(AK_BUILD_DIR) == 0 && system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-}
+static inline void fault_workdir_remove(const char *dir) { ak_scratch_leave(dir); }
 
 /* The tiny segmentation config of the harness tests (12 iterations, checkpoints every 4). */
 static inline const char *fault_tiny_config(void) { return AK_SOURCE_DIR "/tests/fixtures/harness/tiny_seg.yaml"; }

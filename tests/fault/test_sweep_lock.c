@@ -2,7 +2,12 @@
  * a message naming the folder (exit status 1) while the first holds the folder's lock, and the first
  * finishes untouched: every run file complete and valid, results.h5 with exactly one row per run.
  * Started at the same moment, exactly one of them runs. Once the first has finished, a new sweep on
- * the folder is accepted (the lock is released) and redoes nothing. */
+ * the folder is accepted (the lock is released) and redoes nothing. A sweep that gets SIGTERM starts
+ * no further run, stops its running one (which checkpoints), waits for it, exits 1 saying it was
+ * interrupted, leaves nothing running, and the same command then finishes the sweep. */
+#include <dirent.h>
+#include <sys/stat.h>
+
 #include "fault_util.h"
 #include "store/results_index.h"
 #include "store/run_validate.h"
@@ -98,6 +103,55 @@ START_TEST(two_sweeps_started_together_one_runs) {
 }
 END_TEST
 
+/* Sum of the sizes and modification times of the files in dir: changes if anything still writes. */
+static double folder_state(const char *dir) {
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    double sum = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char p[4400];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (e->d_name[0] != '.' && stat(p, &st) == 0)
+            sum += (double)st.st_size + 1e-9 * (double)st.st_mtim.tv_nsec + (double)st.st_mtim.tv_sec;
+    }
+    closedir(d);
+    return sum;
+}
+
+START_TEST(interrupted_sweep_stops_cleanly_and_resumes) {
+    pid_t a = start_sweep("intr", "i.log");
+    double t0 = fault_now();
+    while (!fault_exists("intr/tiny_seg-s0.ckpt.h5")) { /* the first run is training */
+        int st;
+        ck_assert_msg(waitpid(a, &st, WNOHANG) == 0, "the sweep ended early");
+        ck_assert_msg(fault_now() - t0 < 300, "the sweep did not start a run");
+        fault_sleep(0.002);
+    }
+    ck_assert_int_eq(kill(a, SIGTERM), 0);
+    int st = fault_wait(a, 120);
+    char *text = fault_slurp("i.log");
+    ck_assert_msg(st == 1, "interrupted sweep: exit status %d, expected 1:\n%s", st, text);
+    const char *intr = strstr(text, "interrupted");
+    ck_assert_msg(intr != NULL, "no 'interrupted' message:\n%s", text);
+    ck_assert_msg(strstr(intr, "sweep: start") == NULL, "a run was started after the stop:\n%s", text);
+    ck_assert_msg(strstr(text, "run the same command again to resume") != NULL, "no resume hint:\n%s", text);
+    free(text);
+    ck_assert_msg(!fault_exists("intr/tiny_seg-s2.h5") && !fault_exists("intr/tiny_seg-s2.h5.partial"),
+                  "the last run was started");
+    /* nothing still writes into the folder once the sweep has returned */
+    const double before = folder_state("intr");
+    fault_sleep(1.5);
+    ck_assert_msg(folder_state("intr") == before, "files in intr/ still change after the sweep exited");
+
+    const char *args[] = {"sweep", "sweep.yaml", "--dir", "intr", "--jobs", "1", NULL};
+    fault_child_opts o = {"i2.log", 0, false};
+    ck_assert_int_eq(fault_run(args, &o, 300), 0);
+    check_sweep("intr");
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("sweep_lock");
     TCase *tc = tcase_create("lock");
@@ -105,6 +159,7 @@ static Suite *suite(void) {
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, second_sweep_on_a_busy_folder_refuses);
     tcase_add_test(tc, two_sweeps_started_together_one_runs);
+    tcase_add_test(tc, interrupted_sweep_stops_cleanly_and_resumes);
     suite_add_tcase(s, tc);
     return s;
 }

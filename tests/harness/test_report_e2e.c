@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "akreport.h"
+#include "akscratch.h"
 #include "aktest.h"
 #include "bench/train/trainer.h"
 #include "datasets/png_io.h"
@@ -20,22 +21,12 @@
 static char work[4096], sweep_dir[4200], out_dir[4200];
 
 static void setup(void) {
-    snprintf(work, sizeof work, "%s/report-e2e-%d", AK_BUILD_DIR, (int)getpid());
-    char cmd[8300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", work, work);
-    ck_assert_int_eq(system(cmd), 0);
-    ck_assert_int_eq(chdir(work), 0);
-    setenv("AKD_DATA_DIR", work, 1);
+    ak_scratch_enter(work, sizeof work, "report-e2e");
     snprintf(sweep_dir, sizeof sweep_dir, "%s/sw", work);
     snprintf(out_dir, sizeof out_dir, "%s/rep", work);
 }
 
-static void teardown(void) {
-    char cmd[8300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
-    if (chdir(AK_BUILD_DIR) == 0 && !getenv("AK_TEST_KEEP") && system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", work);
-}
+static void teardown(void) { ak_scratch_leave(work); }
 
 static int sh(const char *fmt, const char *a, const char *b, const char *c) {
     char cmd[16384];

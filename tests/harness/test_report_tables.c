@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "akreport.h"
+#include "akscratch.h"
 #include "aktest.h"
 #include "reports/collect.h"
 #include "reports/plot.h"
@@ -24,22 +25,11 @@
 static char work[4096];
 
 static void setup(void) {
-    snprintf(work, sizeof work, "%s/report-tables-%d", AK_BUILD_DIR, (int)getpid());
-    char cmd[8300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", work, work);
-    ck_assert_int_eq(system(cmd), 0);
+    ak_scratch_enter(work, sizeof work, "report-tables");
 }
 
-static void teardown(void) {
-    if (getenv("AK_TEST_KEEP")) { /* to look at the reports: AK_TEST_KEEP=1 ./test_report_tables */
-        fprintf(stderr, "kept %s\n", work);
-        return;
-    }
-    char cmd[8300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", work);
-}
+/* To look at the reports: AK_TEST_KEEP=1 ./test_report_tables */
+static void teardown(void) { ak_scratch_leave(work); }
 
 typedef struct spec {
     const char *name, *method, *student;

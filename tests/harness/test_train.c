@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "akscratch.h"
 #include "aktest.h"
 #include "bench/train/net.h"
 #include "bench/train/trainer.h"
@@ -18,20 +19,10 @@ static char cfg_path[4096], work[4096];
 
 static void setup(void) {
     snprintf(cfg_path, sizeof cfg_path, "%s/tests/fixtures/harness/tiny_seg.yaml", AK_SOURCE_DIR);
-    snprintf(work, sizeof work, "%s/harness-work-%d", AK_BUILD_DIR, (int)getpid());
-    char cmd[8300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", work, work);
-    ck_assert_int_eq(system(cmd), 0);
-    ck_assert_int_eq(chdir(work), 0);
-    setenv("AKD_DATA_DIR", work, 1);
+    ak_scratch_enter(work, sizeof work, "harness-work");
 }
 
-static void teardown(void) {
-    char cmd[8300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
-    if (chdir(AK_BUILD_DIR) == 0 && system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", work);
-}
+static void teardown(void) { ak_scratch_leave(work); }
 
 static void train(const char *out, bool resume, int64_t stop_after, ak_train_result *r) {
     ak_train_opts o;

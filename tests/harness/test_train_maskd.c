@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "akscratch.h"
 #include "aktest.h"
 #include "bench/train/maskd_stage.h"
 #include "bench/train/trainer.h"
@@ -34,20 +35,10 @@ static const char *const maskd_sets[] = {
 static void setup(void) {
     snprintf(seg_cfg, sizeof seg_cfg, "%s/tests/fixtures/harness/tiny_seg.yaml", AK_SOURCE_DIR);
     snprintf(det_cfg, sizeof det_cfg, "%s/bench/configs/synth_coco_maskd.yaml", AK_SOURCE_DIR);
-    snprintf(work, sizeof work, "%s/harness-maskd-%d", AK_BUILD_DIR, (int)getpid());
-    char cmd[8300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", work, work);
-    ck_assert_int_eq(system(cmd), 0);
-    ck_assert_int_eq(chdir(work), 0);
-    setenv("AKD_DATA_DIR", work, 1);
+    ak_scratch_enter(work, sizeof work, "harness-maskd");
 }
 
-static void teardown(void) {
-    char cmd[8300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
-    if (chdir(AK_BUILD_DIR) == 0 && system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", work);
-}
+static void teardown(void) { ak_scratch_leave(work); }
 
 static int train_sets(const char *out, const char *const *sets, int n, bool resume, int64_t stop_after,
                       ak_train_result *r, ak_error *err) {
