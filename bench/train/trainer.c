@@ -287,13 +287,15 @@ static void params_hash(const ak_params *ps, char hex[AK_SHA256_HEX_LEN]) {
         snprintf(hex + 2 * i, 3, "%02x", d[i]);
 }
 
-/* The frozen teacher: built from model.teacher, weights loaded strictly, then the distiller. */
-static int setup_teacher(trainer *t, ak_error *err) {
+/* The frozen teacher: built from model.teacher, weights loaded strictly and hashed, its neck / head
+ * copied into the student when model.inherit_from_teacher says so. */
+static int load_teacher(trainer *t, ak_error *err) {
     const ak_run_config *c = &t->cfg;
     if (!c->model.teacher.weights[0])
         return ak_error_set(err, AK_EINVAL,
-                            "%s: model.teacher.weights is empty: distillation needs a trained teacher (the sweep "
-                            "trains it first; or give a run file / checkpoint)", t->opts->config_path);
+                            "%s: model.teacher.weights is empty: %s needs a trained teacher (the sweep trains it "
+                            "first; or give a run file / checkpoint)", t->opts->config_path,
+                            c->distill.method != AK_DISTILL_NONE ? "distillation" : "model.inherit_from_teacher");
     AK_TRY(ak_net_build(&t->teacher, &c->model.teacher, c, (uint64_t)c->train.seed + 7777u, err));
     t->has_teacher = true;
     if (ak_ckpt_load_params(c->model.teacher.weights, NULL, &t->teacher.ps, err) != AK_OK) {
@@ -304,6 +306,13 @@ static int setup_teacher(trainer *t, ak_error *err) {
     params_hash(&t->teacher.ps, t->teacher_hash);
     if (c->model.inherit_from_teacher != AK_INHERIT_NONE)
         AK_TRY(ak_inherit_from_teacher(&t->student.ps, &t->teacher.ps, c->model.inherit_from_teacher, NULL, err));
+    return AK_OK;
+}
+
+/* The teacher of a distillation run: loaded as above, then the distiller. */
+static int setup_teacher(trainer *t, ak_error *err) {
+    const ak_run_config *c = &t->cfg;
+    AK_TRY(load_teacher(t, err));
     int ph = c->dataset.crop_size.n == 2 && c->dataset.crop_size.v[0] > 0 ? c->dataset.crop_size.v[0] : 64;
     int pw = c->dataset.crop_size.n == 2 && c->dataset.crop_size.v[1] > 0 ? c->dataset.crop_size.v[1] : 64;
     if (c->task == AK_TASK_DET)
@@ -352,6 +361,12 @@ static int setup(trainer *t, ak_error *err) {
         return ak_error_set(err, AK_ENOMEM, "cannot create the execution context");
     if (t->cfg.distill.method != AK_DISTILL_NONE)
         AK_TRY(setup_teacher(t, err));
+    else if (t->cfg.model.inherit_from_teacher != AK_INHERIT_NONE) {
+        /* no distillation: the teacher only gives its neck / head (and its hash to the run file) */
+        AK_TRY(load_teacher(t, err));
+        ak_net_free(&t->teacher);
+        t->has_teacher = false;
+    }
     AK_TRY(build_schedule(t, err));
     return build_optimizer(t, err);
 }
@@ -375,7 +390,7 @@ static int open_run(trainer *t, ak_error *err) {
     prov.device = "cpu";
     prov.threads = ak_runtime_threads();
     prov.seed = (uint64_t)t->cfg.train.seed;
-    prov.teacher_weights_hash = t->has_teacher ? t->teacher_hash : NULL;
+    prov.teacher_weights_hash = t->teacher_hash[0] ? t->teacher_hash : NULL;
     prov.extra_losses = t->has_teacher ? t->td.col_ptrs : NULL;
     prov.n_extra_losses = t->has_teacher ? t->td.n_cols : 0;
     AK_TRY(ak_run_create(&t->run, t->run_path, &prov, err));

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <hdf5.h>
+
 #include "akscratch.h"
 #include "aktest.h"
 #include "bench/train/trainer.h"
@@ -88,12 +90,76 @@ START_TEST(every_method_with_and_without_avatars) {
 }
 END_TEST
 
+/* The final weight `name` of a run file (its /checkpoint/params group); *n receives its size. */
+static float *final_weight(const char *run_file, const char *name, int64_t *n) {
+    char path[512];
+    snprintf(path, sizeof path, "/checkpoint/params/%s", name);
+    hid_t f = H5Fopen(run_file, H5F_ACC_RDONLY, H5P_DEFAULT);
+    ck_assert_msg(f >= 0, "cannot open %s", run_file);
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    ck_assert_msg(d >= 0, "%s: no %s", run_file, path);
+    hid_t sp = H5Dget_space(d);
+    *n = (int64_t)H5Sget_simple_extent_npoints(sp);
+    float *v = malloc(sizeof(float) * (size_t)*n);
+    ck_assert(v && H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    H5Sclose(sp);
+    H5Dclose(d);
+    H5Fclose(f);
+    return v;
+}
+
+/* model.inherit_from_teacher without distillation: the student starts from the teacher's head
+ * (with lr 1e-30, whose updates are below float resolution, it ends there bitwise), keeps its own neck (its lateral convs could not be copied:
+ * the teacher's backbone is wider), and the run records the teacher's hash. */
+START_TEST(inherit_head_without_distillation) {
+    const char *sets[] = {"dataset.img_scale=[64, 64]", "dataset.synth.images=8", "dataset.synth.val_images=2",
+                          "dataset.synth.height=64", "dataset.synth.width=64", "dataset.synth.seed=5",
+                          "schedule.max_iters=2", "schedule.milestones=[1]", "schedule.warmup=none",
+                          "train.batch_size=2", "train.eval_interval=0", "train.checkpoint_interval=100",
+                          "train.feature_steps=[]", "model.teacher.width=0.25", "model.teacher.neck_channels=256",
+                          "model.student.width=0.25", "model.student.neck_channels=256", /* the teacher run */
+                          "model.student.width=0.125", "model.student.neck_channels=512", /* 64 channels too */
+                          "model.teacher.weights=wide_teacher.h5", "model.inherit_from_teacher=head", "optim.lr=1e-30"};
+    enum { N_COMMON = 15, N_TEACHER = N_COMMON + 2 };
+    train("wide_teacher.h5", sets, N_TEACHER);
+    const char *student_sets[N_COMMON + 5];
+    for (int i = 0; i < N_COMMON; i++)
+        student_sets[i] = sets[i];
+    for (int i = 0; i < 5; i++)
+        student_sets[N_COMMON + i] = sets[N_TEACHER + i];
+    train("inherited.h5", student_sets, N_COMMON + 5);
+    int64_t n_s, n_t;
+    float *s = final_weight("inherited.h5", "bbox_head.retina_cls.weight", &n_s);
+    float *t = final_weight("wide_teacher.h5", "bbox_head.retina_cls.weight", &n_t);
+    ck_assert_int_eq(n_s, n_t);
+    ak_assert_bitwise("inherited head", s, t, n_s);
+    free(s);
+    free(t);
+    s = final_weight("inherited.h5", "neck.fpn_convs.0.conv.weight", &n_s);
+    t = final_weight("wide_teacher.h5", "neck.fpn_convs.0.conv.weight", &n_t);
+    ck_assert_int_eq(n_s, n_t);
+    ck_assert_msg(memcmp(s, t, sizeof(float) * (size_t)n_s) != 0, "the neck was copied too");
+    free(s);
+    free(t);
+    ak_run *run;
+    ak_error err;
+    ak_error_clear(&err);
+    ck_assert_int_eq(ak_run_open(&run, "inherited.h5", AK_RUN_READ, &err), AK_OK);
+    ak_run_info info;
+    ck_assert_int_eq(ak_run_read_info(run, &info, &err), AK_OK);
+    ck_assert_msg(strlen(info.teacher_weights_hash) == 64, "teacher hash '%s'", info.teacher_weights_hash);
+    ak_run_info_free(&info);
+    ak_run_close(run, &err);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("train_methods");
     TCase *tc = tcase_create("e2e");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, every_method_with_and_without_avatars);
+    tcase_add_test(tc, inherit_head_without_distillation);
     suite_add_tcase(s, tc);
     return s;
 }
