@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "akd/avatars.h"
+#include "akd/stat_sums.h"
 #include "akd/uncertainty.h"
 #include "core/ops/elementwise.h"
 
@@ -69,8 +70,9 @@ static int check_inputs(ak_ctx *ctx, const ak_distill_loss *base, const ak_disti
     return AK_OK;
 }
 
-/* mean (a - t)^2 over all elements: per (n, c) plane partial sums in parallel, combined in plane
- * order (deterministic for any thread count). Log statistic only. */
+/* mean (a - t)^2 over all elements: per (n, c) plane partial sums in parallel (eight fixed lanes,
+ * akd/stat_sums.h), combined in plane order (deterministic for any thread count). Log statistic
+ * only. */
 static double mean_sq_diff(const ak_tensor *a, const ak_tensor *t) {
     if (!t->numel)
         return NAN;
@@ -79,15 +81,8 @@ static double mean_sq_diff(const ak_tensor *a, const ak_tensor *t) {
     if (!part)
         return NAN;
 #pragma omp parallel for schedule(static) if (t->numel > (1 << 16))
-    for (int64_t pl = 0; pl < planes; pl++) {
-        const float *x = a->data + pl * P, *y = t->data + pl * P;
-        double q = 0.0;
-        for (int64_t j = 0; j < P; j++) {
-            const double d = (double)x[j] - (double)y[j];
-            q += d * d;
-        }
-        part[pl] = q;
-    }
+    for (int64_t pl = 0; pl < planes; pl++)
+        part[pl] = ak_akd_sum_sq_diff(a->data + pl * P, t->data + pl * P, P);
     double q = 0.0;
     for (int64_t pl = 0; pl < planes; pl++)
         q += part[pl];
@@ -135,35 +130,55 @@ ak_tensor *ak_akd_forward(ak_ctx *ctx, const ak_akd_opts *o, ak_distill_loss *ba
     if (ak_unc_prepare(ctx, &u, in->teacher, avatars, K) != AK_OK)
         return NULL;
     ak_tensor *s = ak_unc_student(ctx, &u, in->student);
-    ak_tensor *total = NULL;
-    double terms[AK_DISTILL_MAX_TERMS] = {0};
-    for (int k = 0; k < K && s; k++) {
-        ak_tensor *a = ak_unc_avatar(ctx, &u, avatars[k]);
-        if (!a)
-            return NULL;
-        ak_distill_inputs sub = *in;
-        sub.student = s;
-        sub.teacher = a;
-        sub.rng = ak_akd_loss_rng(seed, in->iteration, tap, k);
-        ak_tensor *lk = ak_distill_forward(ctx, base, &sub);
-        if (!lk) {
-            if (ak_ok(ctx))
-                ak_error_set(&ctx->err, AK_EINVAL, "akd: tap %d (%s): base loss %s returned no value", tap, base->tap,
-                             base->ops->method);
-            return NULL;
-        }
-        if (stats)
-            stats->loss[k] = lk->data[0];
-        for (int i = 0; i < base->n_terms && i < AK_DISTILL_MAX_TERMS; i++)
-            terms[i] += base->term_values[i];
-        total = k == 0 ? lk : ak_add(ctx, total, lk);
-    }
-    if (!s || !total)
+    if (!s)
         return NULL;
-    /* The loss's logged sub-terms describe the wrapped value: their mean over the avatars (the
-     * distiller reads them after the call). K == 1 leaves them untouched. */
-    for (int i = 0; K > 1 && i < base->n_terms && i < AK_DISTILL_MAX_TERMS; i++)
-        base->term_values[i] = (float)(terms[i] / K);
+    ak_tensor *total = NULL, *lk[AK_AKD_MAX_AVATARS];
+    if (K > 1 && base->ops->forward_multi) {
+        /* One batched evaluation of the K avatars, the loss's own choice (MGD: one generator pass);
+         * it leaves the mean of its sub-terms in term_values. */
+        ak_distill_inputs subs[AK_AKD_MAX_AVATARS];
+        for (int k = 0; k < K; k++) {
+            subs[k] = *in;
+            subs[k].student = s;
+            subs[k].teacher = ak_unc_avatar(ctx, &u, avatars[k]);
+            subs[k].rng = ak_akd_loss_rng(seed, in->iteration, tap, k);
+            if (!subs[k].teacher)
+                return NULL;
+        }
+        if (base->ops->forward_multi(ctx, base, subs, K, lk) != AK_OK)
+            return NULL;
+    } else {
+        double terms[AK_DISTILL_MAX_TERMS] = {0};
+        for (int k = 0; k < K; k++) {
+            ak_tensor *a = ak_unc_avatar(ctx, &u, avatars[k]);
+            if (!a)
+                return NULL;
+            ak_distill_inputs sub = *in;
+            sub.student = s;
+            sub.teacher = a;
+            sub.rng = ak_akd_loss_rng(seed, in->iteration, tap, k);
+            lk[k] = ak_distill_forward(ctx, base, &sub);
+            if (!lk[k]) {
+                if (ak_ok(ctx))
+                    ak_error_set(&ctx->err, AK_EINVAL, "akd: tap %d (%s): base loss %s returned no value", tap,
+                                 base->tap, base->ops->method);
+                return NULL;
+            }
+            for (int i = 0; i < base->n_terms && i < AK_DISTILL_MAX_TERMS; i++)
+                terms[i] += base->term_values[i];
+        }
+        /* The loss's logged sub-terms describe the wrapped value: their mean over the avatars (the
+         * distiller reads them after the call). K == 1 leaves them untouched. */
+        for (int i = 0; K > 1 && i < base->n_terms && i < AK_DISTILL_MAX_TERMS; i++)
+            base->term_values[i] = (float)(terms[i] / K);
+    }
+    for (int k = 0; k < K; k++) {
+        if (stats)
+            stats->loss[k] = lk[k]->data[0];
+        total = k == 0 ? lk[k] : ak_add(ctx, total, lk[k]);
+    }
+    if (!total)
+        return NULL;
     if (K > 1)
         total = ak_mul_scalar(ctx, total, 1.0f / (float)K);
     if (total && stats)

@@ -8,8 +8,11 @@
  * The base loss already carries its weight w (ak_distill_loss.weight), and the distiller sums the
  * taps, so the run's distillation loss is w * sum_taps (1/K) sum_k L_base(S', A_k'), as Part 0's
  * "Combination" demands. For K > 1 the sum is accumulated in avatar order and multiplied by the
- * float 1/K. The base loss's logged sub-terms (term_values, e.g. FGD's fg / bg / at / rela) are
- * replaced by their mean over the K avatars, so they still add up to the returned value.
+ * float 1/K. When the base loss offers ops->forward_multi (baselines/distill_loss.h; MGD) and K > 1,
+ * the K evaluations go through it in one batched call (same inputs and rngs; equal to K forward calls
+ * up to float rounding); K == 1 always calls forward. The base loss's logged sub-terms (term_values,
+ * e.g. FGD's fg / bg / at / rela) are replaced by their mean over the K avatars, so they still add
+ * up to the returned value.
  *
  * Randomness inside the base loss (MGD's mask, ...): avatar k gets
  *   in.rng = ak_akd_loss_rng(seed, iteration, tap, k) = {seed, ak_rng_stream5(AK_STREAM_LOSS_MASK,

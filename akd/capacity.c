@@ -51,14 +51,15 @@ int ak_capacity_init(ak_capacity *c, const ak_capacity_cfg *cfg, const ak_capaci
 void ak_capacity_free(ak_capacity *c) {
     free(c->sum);
     free(c->mean);
-    c->sum = c->mean = NULL;
+    c->sum = NULL;
+    c->mean = NULL;
     c->cap = 0;
 }
 
 static int reserve(ak_capacity *c, ak_ctx *ctx, int64_t n) {
     if (n <= c->cap)
         return AK_OK;
-    float *s = realloc(c->sum, (size_t)n * sizeof *s);
+    double *s = realloc(c->sum, (size_t)n * sizeof *s);
     if (s)
         c->sum = s;
     float *m = realloc(c->mean, (size_t)n * sizeof *m);
@@ -78,9 +79,9 @@ static int emit(ak_capacity *c, ak_ctx *work, int setting, int64_t batch, const 
     view.grad = NULL;
     view.requires_grad = false;
     view.persistent = true;
-    const float fk = (float)k;
+    const double dk = k ? (double)k : 1.0;
     for (int64_t i = 0; i < like->numel; i++)
-        c->mean[i] = k ? c->sum[i] / fk : c->sum[i];
+        c->mean[i] = (float)(c->sum[i] / dk);
     return c->cb.accumulate(work, c->cb.user, setting, batch, &view);
 }
 
@@ -104,7 +105,8 @@ int ak_capacity_batch(ak_capacity *c, ak_ctx *work, ak_tensor *const *features, 
     shape_ref = *out;
     if ((rc = reserve(c, work, out->numel)) != AK_OK)
         goto done;
-    memcpy(c->sum, out->data, (size_t)out->numel * sizeof(float));
+    for (int64_t j = 0; j < out->numel; j++)
+        c->sum[j] = out->data[j];
     if ((rc = emit(c, work, 0, batch, &shape_ref, 0)) != AK_OK)
         goto done;
     ak_ctx_reset(work);
@@ -127,7 +129,8 @@ int ak_capacity_batch(ak_capacity *c, ak_ctx *work, ak_tensor *const *features, 
                 goto done;
             }
             if (k == 0)
-                memcpy(c->sum, out->data, (size_t)out->numel * sizeof(float));
+                for (int64_t j = 0; j < out->numel; j++)
+                    c->sum[j] = out->data[j];
             else
                 for (int64_t j = 0; j < out->numel; j++)
                     c->sum[j] += out->data[j];

@@ -12,11 +12,12 @@
  *
  * Per batch and rate p, avatars k = 0..max(ks)-1 of every feature i are drawn with
  * ak_avatar_rng(seed, batch, i, k) (akd/avatars.h) and the head is run once per avatar; the output
- * for K is the float mean of the first K head outputs (accumulated in avatar order, then divided by
- * K). So the K settings are nested (K = 2 extends K = 1 with one more avatar), and for dropout the
- * masks of different p are nested too (common random numbers: the table's differences are less
- * noisy than independent draws). Head outputs are averaged raw (e.g. logits), as the wrapper
- * averages losses.
+ * for K is the mean of the first K head outputs, accumulated in double in avatar order, divided by
+ * K and rounded once to float (so with p = 0 every K gives the teacher's output bitwise, and K = 1
+ * is the avatar's own output bitwise). So the K settings are nested (K = 2 extends K = 1 with one
+ * more avatar), and for dropout the masks of different p are nested too (common random numbers: the
+ * table's differences are less noisy than independent draws). Head outputs are averaged raw (e.g.
+ * logits), as the wrapper averages losses.
  *
  * Memory: every head evaluation runs in `work`, which is RESET (ak_ctx_reset) after the output has
  * been folded into the running sum, so the features must live elsewhere (another context or the
@@ -55,7 +56,8 @@ typedef struct ak_capacity_cb {
 typedef struct ak_capacity {
     ak_capacity_cfg cfg;
     ak_capacity_cb cb;
-    float *sum, *mean; /* running sum / mean of the head outputs (heap) */
+    double *sum; /* running sum of the head outputs (heap) */
+    float *mean; /* the mean handed to accumulate (heap) */
     int64_t cap;
     int64_t batches;
 } ak_capacity;

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "akd/stat_sums.h"
+#include "core/cpu/reduce.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/norm.h"
 #include "store/akd_config.h"
@@ -102,24 +104,19 @@ double ak_unc_bn_std_mean(const ak_tensor *x, int ghost_batch, float eps) {
     double *sd = malloc((size_t)units * sizeof *sd);
     if (!sd)
         return NAN;
-    /* One (group, channel) per iteration, each reduced serially (two passes); the stds are summed
-     * in index order afterwards: the same bits for any thread count. */
+    /* One (group, channel) per iteration, each reduced by one thread (two passes, eight fixed lanes:
+     * akd/stat_sums.h); the stds are summed in index order afterwards: the same bits for any thread
+     * count. */
 #pragma omp parallel for schedule(static) if (x->numel > (1 << 16))
     for (int64_t u = 0; u < units; u++) {
         const int64_t g = u / C, c = u % C, n0 = g * G, n1 = n0 + G < N ? n0 + G : N;
         const double m = (double)((n1 - n0) * P);
         double s = 0.0, q = 0.0;
-        for (int64_t n = n0; n < n1; n++) {
-            const float *v = x->data + (n * C + c) * P;
-            for (int64_t j = 0; j < P; j++)
-                s += v[j];
-        }
+        for (int64_t n = n0; n < n1; n++)
+            s += ak_cpu_sum_block(x->data + (n * C + c) * P, P);
         const double mean = s / m;
-        for (int64_t n = n0; n < n1; n++) {
-            const float *v = x->data + (n * C + c) * P;
-            for (int64_t j = 0; j < P; j++)
-                q += (v[j] - mean) * (v[j] - mean);
-        }
+        for (int64_t n = n0; n < n1; n++)
+            q += ak_akd_sum_sq_dev(x->data + (n * C + c) * P, P, mean);
         sd[u] = sqrt(q / m + (double)eps);
     }
     double total = 0.0;

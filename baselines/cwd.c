@@ -30,7 +30,7 @@ static ak_tensor *cwd_forward(ak_ctx *ctx, ak_distill_loss *l, const ak_distill_
     return out;
 }
 
-static const ak_distill_loss_ops cwd_ops = {"cwd", cwd_forward, ak_loss_free_state};
+static const ak_distill_loss_ops cwd_ops = {"cwd", cwd_forward, ak_loss_free_state, NULL};
 
 ak_distill_loss *ak_cwd_loss_create(const char *tap, float weight, float tau, ak_error *err) {
     if (!(tau > 0.0f) || !isfinite(tau)) {

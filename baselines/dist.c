@@ -65,7 +65,7 @@ static ak_tensor *dist_forward(ak_ctx *ctx, ak_distill_loss *l, const ak_distill
     return out;
 }
 
-static const ak_distill_loss_ops dist_ops = {"dist", dist_forward, ak_loss_free_state};
+static const ak_distill_loss_ops dist_ops = {"dist", dist_forward, ak_loss_free_state, NULL};
 
 ak_distill_loss *ak_dist_loss_create(const char *tap, const ak_dist_opts *o, ak_error *err) {
     ak_distill_loss *l = ak_loss_alloc(&dist_ops, tap, o->weight, sizeof(dist_state), err);

@@ -56,6 +56,16 @@ typedef struct ak_distill_loss_ops {
     const char *method; /* "mse", "cwd", "mgd", "fgd", "pkd", "maskd", "dist", "l1", "smooth_l1" */
     ak_tensor *(*forward)(ak_ctx *ctx, ak_distill_loss *self, const ak_distill_inputs *in);
     void (*destroy)(ak_distill_loss *self); /* frees `state` (not the params, owned by ak_params) */
+    /* Optional (NULL: callers loop over forward). K evaluations at once: out[k] (a 0-dim scalar on
+     * the tape) is forward(in[k]) computed in one batched pass where that is cheaper (MGD: one
+     * generator pass for the K masked inputs, its first conv shared through the per-tap products of
+     * the student, core/ops/masked_taps.h). Every in[k] has
+     * the same shapes; each call keeps its own rng, so the K results are those of K forward calls up
+     * to float rounding (batched reductions may sum in another order). term_values afterwards hold
+     * the mean over the K evaluations (as a caller averaging K forward calls would log). Returns
+     * AK_OK or ctx->err.code. The AKD wrapper uses it for K > 1 avatars; K == 1 always uses
+     * forward, so single evaluations never change. */
+    int (*forward_multi)(ak_ctx *ctx, ak_distill_loss *self, const ak_distill_inputs *in, int K, ak_tensor **out);
 } ak_distill_loss_ops;
 
 struct ak_distill_loss {

@@ -96,7 +96,7 @@ static ak_tensor *fgd_forward(ak_ctx *ctx, ak_distill_loss *l, const ak_distill_
     return out;
 }
 
-static const ak_distill_loss_ops fgd_ops = {"fgd", fgd_forward, ak_loss_free_state};
+static const ak_distill_loss_ops fgd_ops = {"fgd", fgd_forward, ak_loss_free_state, NULL};
 
 static int add_branch(ak_distill_loss *l, ak_params *ps, char b, int64_t C, ak_error *err) {
     int64_t h = C / 2;

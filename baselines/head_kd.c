@@ -30,8 +30,8 @@ static ak_tensor *head_forward(ak_ctx *ctx, ak_distill_loss *l, const ak_distill
     return out;
 }
 
-static const ak_distill_loss_ops l1_ops = {"l1", head_forward, ak_loss_free_state};
-static const ak_distill_loss_ops smooth_l1_ops = {"smooth_l1", head_forward, ak_loss_free_state};
+static const ak_distill_loss_ops l1_ops = {"l1", head_forward, ak_loss_free_state, NULL};
+static const ak_distill_loss_ops smooth_l1_ops = {"smooth_l1", head_forward, ak_loss_free_state, NULL};
 
 ak_distill_loss *ak_head_kd_loss_create(const char *tap, int kind, float weight, float beta, ak_error *err) {
     if (kind != AK_HEAD_KD_L1 && kind != AK_HEAD_KD_SMOOTH_L1) {

@@ -129,7 +129,7 @@ static ak_tensor *maskd_forward(ak_ctx *ctx, ak_distill_loss *l, const ak_distil
     return out;
 }
 
-const ak_distill_loss_ops ak_maskd_ops = {"maskd", maskd_forward, ak_loss_free_state};
+const ak_distill_loss_ops ak_maskd_ops = {"maskd", maskd_forward, ak_loss_free_state, NULL};
 
 ak_distill_loss *ak_maskd_loss_create(const char *tap, const ak_maskd_opts *o, ak_params *ps, ak_error *err) {
     if (o->channels < 1 || o->num_tokens < 1 || o->custom_mask_warmup < 0) {

@@ -7,12 +7,15 @@
 #include "baselines/mgd.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "baselines/loss_common.h"
 #include "baselines/methods.h"
 #include "core/ops/activation.h"
 #include "core/ops/conv2d.h"
 #include "core/ops/elementwise.h"
+#include "core/ops/masked_taps.h"
+#include "core/ops/shape.h"
 #include "core/ops/sq_err.h"
 #include "models/init.h"
 
@@ -38,18 +41,32 @@ ak_tensor *ak_mgd_mask(ak_ctx *ctx, ak_rng rng, const int64_t shape[4], float la
     return m;
 }
 
-ak_tensor *ak_mgd_forward_masked(ak_ctx *ctx, ak_distill_loss *l, ak_tensor *s, ak_tensor *t, ak_tensor *mask) {
-    const mgd_state *st = l->state;
-    if (!ak_loss_check_maps(ctx, l, s, t, true) || !mask)
-        return NULL;
-    if (s->shape[1] != ak_loss_p(l, P_W0)->shape[1])
-        return ak_fail(ctx, AK_ESHAPE, "mgd (tap %s): maps have %lld channels, the generator was built for %lld",
-                       l->tap, (long long)s->shape[1], (long long)ak_loss_p(l, P_W0)->shape[1]);
+/* G(x) = conv3x3(relu(conv3x3(x))), the generator, on (B, C, H, W) maps of any batch size B. */
+static ak_tensor *generate(ak_ctx *ctx, ak_distill_loss *l, ak_tensor *x) {
     ak_conv2d_params p = ak_conv2d_sq(1, 1, 1, 1);
-    ak_tensor *h = ak_relu(ctx, ak_conv2d(ctx, ak_mul(ctx, s, mask), ak_loss_p(l, P_W0), ak_loss_p(l, P_B0), &p));
-    ak_tensor *g = ak_conv2d(ctx, h, ak_loss_p(l, P_W2), ak_loss_p(l, P_B2), &p);
-    float scale = (float)((double)l->weight * (double)st->alpha / (double)s->shape[0]);
-    ak_tensor *out = ak_loss_scaled_sum(ctx, ak_weighted_sq_err(ctx, g, t, NULL, NULL, NULL), scale);
+    ak_tensor *h = ak_relu(ctx, ak_conv2d(ctx, x, ak_loss_p(l, P_W0), ak_loss_p(l, P_B0), &p));
+    return ak_conv2d(ctx, h, ak_loss_p(l, P_W2), ak_loss_p(l, P_B2), &p);
+}
+
+static bool check_channels(ak_ctx *ctx, ak_distill_loss *l, const ak_tensor *s) {
+    if (s->shape[1] == ak_loss_p(l, P_W0)->shape[1])
+        return true;
+    ak_fail(ctx, AK_ESHAPE, "mgd (tap %s): maps have %lld channels, the generator was built for %lld", l->tap,
+            (long long)s->shape[1], (long long)ak_loss_p(l, P_W0)->shape[1]);
+    return false;
+}
+
+/* weight * alpha * sum (g - t)^2 / N */
+static ak_tensor *gen_loss(ak_ctx *ctx, ak_distill_loss *l, ak_tensor *g, ak_tensor *t) {
+    const mgd_state *st = l->state;
+    float scale = (float)((double)l->weight * (double)st->alpha / (double)t->shape[0]);
+    return ak_loss_scaled_sum(ctx, ak_weighted_sq_err(ctx, g, t, NULL, NULL, NULL), scale);
+}
+
+ak_tensor *ak_mgd_forward_masked(ak_ctx *ctx, ak_distill_loss *l, ak_tensor *s, ak_tensor *t, ak_tensor *mask) {
+    if (!ak_loss_check_maps(ctx, l, s, t, true) || !mask || !check_channels(ctx, l, s))
+        return NULL;
+    ak_tensor *out = gen_loss(ctx, l, generate(ctx, l, ak_mul(ctx, s, mask)), t);
     if (out)
         ak_loss_set_term1(l, out->data[0]);
     return out;
@@ -63,7 +80,81 @@ static ak_tensor *mgd_forward(ak_ctx *ctx, ak_distill_loss *l, const ak_distill_
     return ak_mgd_forward_masked(ctx, l, in->student, in->teacher, mask);
 }
 
-static const ak_distill_loss_ops mgd_ops = {"mgd", mgd_forward, ak_loss_free_state};
+/* The first generator conv of K masked copies of ONE student map s with spatial masks (K, N, 1, H,
+ * W draws of ak_mgd_mask): conv3x3(s * m_k) for every k from a single 1x1 convolution of s with the
+ * nine taps' weights stacked (core/ops/masked_taps.h), i.e. one convolution's arithmetic instead of
+ * K; the K results come out batch-major (K*N, C, H, W). Equal to K conv2d calls up to float
+ * rounding (the sum over channels and taps is split in two). */
+static ak_tensor *first_conv_taps(ak_ctx *ctx, ak_distill_loss *l, ak_tensor *s, ak_tensor *masks) {
+    ak_tensor *w = ak_loss_p(l, P_W0);
+    const int64_t O = w->shape[0], C = w->shape[1], kh = w->shape[2], kw = w->shape[3];
+    static const int to_taps_first[4] = {2, 3, 0, 1}; /* (O, C, kh, kw) -> (kh, kw, O, C) */
+    const int64_t stacked[4] = {kh * kw * O, C, 1, 1};
+    ak_tensor *ws = ak_reshape(ctx, ak_permute(ctx, w, to_taps_first), 4, stacked);
+    ak_conv2d_params one = ak_conv2d_sq(1, 0, 1, 1);
+    return ak_masked_taps(ctx, ak_conv2d(ctx, s, ws, NULL, &one), masks, ak_loss_p(l, P_B0), (int)kh, (int)kw);
+}
+
+/* K evaluations at once (the AKD wrapper's avatars; each keeps its own mask, drawn from its own rng
+ * exactly as forward draws it). The generator runs once over the K masked inputs concatenated along
+ * the batch axis (K*N images: the small FPN levels are far from efficient GEMM sizes alone); with
+ * spatial masks and one shared student map (the wrapper's case: the normalised student is the same
+ * for every avatar) its first convolution comes from the per-tap products of the student
+ * (first_conv_taps), so it costs one convolution for all K. G is then sliced back per evaluation
+ * and each loss is computed as in forward. Values equal K forward calls up to float rounding. */
+static int mgd_forward_multi(ak_ctx *ctx, ak_distill_loss *l, const ak_distill_inputs *in, int K, ak_tensor **out) {
+    const mgd_state *st = l->state;
+    if (!ak_ok(ctx))
+        return ctx->err.code;
+    if (K < 1 || K > AK_MGD_MAX_MULTI)
+        return ak_error_set(&ctx->err, AK_EINVAL, "mgd (tap %s): %d evaluations at once, expected 1..%d", l->tap, K,
+                            AK_MGD_MAX_MULTI);
+    ak_tensor *s0 = in[0].student, *masks[AK_MGD_MAX_MULTI];
+    bool shared = true;
+    for (int k = 0; k < K; k++) {
+        const ak_tensor *s = in[k].student;
+        if (!ak_loss_check_maps(ctx, l, in[k].student, in[k].teacher, true) || !check_channels(ctx, l, s))
+            return ctx->err.code;
+        if (!ak_same_shape(s, s0)) {
+            char a[64], b[64];
+            return ak_error_set(&ctx->err, AK_ESHAPE, "mgd (tap %s): evaluation %d has maps %s, evaluation 0 %s",
+                                l->tap, k, ak_shape_str(s, a, sizeof a), ak_shape_str(s0, b, sizeof b));
+        }
+        shared = shared && in[k].student == s0;
+        masks[k] = ak_mgd_mask(ctx, in[k].rng, s->shape, st->lambda, st->mode);
+    }
+    const int64_t N = s0->shape[0], H = s0->shape[2], W = s0->shape[3];
+    ak_tensor *h;
+    if (shared && st->mode == 0 && K > 1) {
+        const int64_t mshape[4] = {K, N, H, W};
+        ak_tensor *m = ak_tensor_new(ctx, "mgd masks", 4, mshape);
+        if (!m)
+            return ctx->err.code;
+        for (int k = 0; k < K; k++)
+            if (masks[k])
+                memcpy(m->data + (int64_t)k * N * H * W, masks[k]->data, (size_t)(N * H * W) * sizeof(float));
+        h = first_conv_taps(ctx, l, s0, m);
+    } else {
+        ak_tensor *xs[AK_MGD_MAX_MULTI];
+        for (int k = 0; k < K; k++)
+            xs[k] = ak_mul(ctx, in[k].student, masks[k]);
+        ak_conv2d_params p = ak_conv2d_sq(1, 1, 1, 1);
+        h = ak_conv2d(ctx, K == 1 ? xs[0] : ak_concat(ctx, xs, K, 0), ak_loss_p(l, P_W0), ak_loss_p(l, P_B0), &p);
+    }
+    ak_conv2d_params p = ak_conv2d_sq(1, 1, 1, 1);
+    ak_tensor *g = ak_conv2d(ctx, ak_relu(ctx, h), ak_loss_p(l, P_W2), ak_loss_p(l, P_B2), &p);
+    double mean = 0.0;
+    for (int k = 0; k < K; k++) {
+        out[k] = gen_loss(ctx, l, K == 1 ? g : ak_slice(ctx, g, 0, k * N, (k + 1) * N, 1), in[k].teacher);
+        if (!out[k])
+            return ctx->err.code ? ctx->err.code : ak_error_set(&ctx->err, AK_EINVAL, "mgd: no value");
+        mean += out[k]->data[0];
+    }
+    ak_loss_set_term1(l, (float)(mean / K));
+    return AK_OK;
+}
+
+static const ak_distill_loss_ops mgd_ops = {"mgd", mgd_forward, ak_loss_free_state, mgd_forward_multi};
 
 ak_distill_loss *ak_mgd_loss_create(const char *tap, const ak_mgd_opts *o, ak_params *ps, ak_error *err) {
     if (!(o->lambda >= 0.0f && o->lambda <= 1.0f) || !isfinite(o->alpha) || o->channels < 1 ||

@@ -5,11 +5,17 @@
  *   channel (mode 1, [RZR] MGDConnector mask_on_channel): M (N,C,1,1), element i = n*C + c, same test.
  * So the fraction lambda of positions (channels) is dropped, 1 everywhere else; the draw is a pure
  * function of the rng (the distiller keys it by seed, iteration, tap, avatar: distiller.h).
+ * The loss implements ak_distill_loss_ops.forward_multi (one generator pass for K masked inputs,
+ * each with its own mask; with spatial masks the first conv of all K comes from one convolution of
+ * the shared student map, core/ops/masked_taps.h: see mgd.c); the AKD wrapper uses it for K > 1
+ * avatars. Equal to K forward calls up to float rounding; forward itself is unchanged.
  */
 #ifndef AK_BASELINES_MGD_H
 #define AK_BASELINES_MGD_H
 
 #include "baselines/distill_loss.h"
+
+#define AK_MGD_MAX_MULTI 64 /* evaluations per forward_multi call (the AKD wrapper's K) */
 
 /* The mask for maps of shape (N, C, H, W) as an arena tensor (no gradient). */
 ak_tensor *ak_mgd_mask(ak_ctx *ctx, ak_rng rng, const int64_t shape[4], float lambda, int mode);

@@ -20,7 +20,7 @@ static ak_tensor *mse_forward(ak_ctx *ctx, ak_distill_loss *l, const ak_distill_
     return out;
 }
 
-static const ak_distill_loss_ops mse_ops = {"mse", mse_forward, ak_loss_free_state};
+static const ak_distill_loss_ops mse_ops = {"mse", mse_forward, ak_loss_free_state, NULL};
 
 ak_distill_loss *ak_mse_loss_create(const char *tap, float weight, ak_error *err) {
     return ak_loss_alloc(&mse_ops, tap, weight, sizeof(mse_state), err);

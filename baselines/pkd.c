@@ -39,7 +39,7 @@ static ak_tensor *pkd_forward(ak_ctx *ctx, ak_distill_loss *l, const ak_distill_
     return out;
 }
 
-static const ak_distill_loss_ops pkd_ops = {"pkd", pkd_forward, ak_loss_free_state};
+static const ak_distill_loss_ops pkd_ops = {"pkd", pkd_forward, ak_loss_free_state, NULL};
 
 ak_distill_loss *ak_pkd_loss_create(const char *tap, const ak_pkd_opts *o, ak_error *err) {
     ak_distill_loss *l = ak_loss_alloc(&pkd_ops, tap, o->weight, sizeof(pkd_state), err);

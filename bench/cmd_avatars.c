@@ -1,26 +1,30 @@
 /* `akdbench avatars eval CONFIG.yaml [--weights TEACHER.h5] [--set k=v ...] [--k 1,2,4,8]
  *  [--p 0.05,0.1,0.2,0.3,0.5] [--perturb dropout|channel_dropout|gaussian] [--images N] [--seed S]
- *  [--json OUT]`: the avatar-capacity table (akd/capacity.h) of a trained segmentation teacher.
+ *  [--taps neck.p3,...] [--json OUT]`: the avatar-capacity table (akd/capacity.h) of a trained teacher.
  *
  * The teacher is model.teacher of the config, with weights from --weights (a checkpoint or a run
- * file) or model.teacher.weights. Its backbone runs once per validation batch (eval mode); the decode
- * head runs on the stage-4 features (the tap "backbone.c5" the segmentation presets distil) and on K
- * avatars of them, the K logit maps averaged; predictions follow the mmseg protocol of the trainer's
- * evaluation (bench/train/seg_eval.c: resize to the padded input, crop, resize to the label, arg-max),
- * so the vanilla row equals the teacher's own evaluation. Printed: a Markdown table of mIoU / aAcc
- * per (p, K) with the difference to the vanilla teacher; --json writes the same numbers.
- * Detection teachers (FPN features + COCO AP) are not wired yet: refused with a message.
+ * file) or model.teacher.weights. Its backbone runs once per validation batch (eval mode).
+ * Segmentation (this file): the decode head runs on the stage-4 features (the tap "backbone.c5" the
+ * segmentation presets distil) and on K avatars of them, the K logit maps averaged; predictions
+ * follow the mmseg protocol of the trainer's evaluation (bench/train/seg_eval.c: resize to the padded
+ * input, crop, resize to the label, arg-max), so the vanilla row equals the teacher's own evaluation.
+ * Detection (bench/cmd_avatars_det.c): the head runs on the FPN levels with the distilled ones
+ * perturbed, raw head outputs averaged, then the detector's inference and COCO AP.
+ * Printed: a Markdown table per (p, K) with the difference to the vanilla teacher; --json writes the
+ * same numbers (format in bench/avatars_cli.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "akd/capacity.h"
+#include "bench/avatars_cli.h"
 #include "bench/commands.h"
 #include "bench/train/net.h"
 #include "bench/train/train_data.h"
 #include "core/ops/resize.h"
 #include "core/ops/shape.h"
+#include "datasets/batch_input.h"
 #include "eval/seg_metrics.h"
 #include "store/akd_config.h"
 #include "store/checkpoint.h"
@@ -28,7 +32,7 @@
 #define USAGE                                                                                                       \
     "usage: akdbench avatars eval CONFIG.yaml [--weights TEACHER.h5] [--set key=value ...] [--k 1,2,4,8]\n"       \
     "         [--p 0.05,0.1,0.2,0.3,0.5] [--perturb dropout|channel_dropout|gaussian] [--images N] [--seed S]\n" \
-    "         [--json OUT]\n"
+    "         [--taps neck.p3,neck.p4,...] [--json OUT]\n"
 
 typedef struct seg_cap {
     const ak_segmentor *seg;
@@ -103,15 +107,7 @@ static int parse_list(const char *arg, int is_float, int *ni, int *iv, float *fv
     return 0;
 }
 
-typedef struct cli {
-    const char *config, *weights, *json, *sets[64];
-    int n_sets;
-    int64_t images;
-    ak_capacity_cfg cap;
-    int seed_given;
-} cli;
-
-static int parse(int argc, char **argv, cli *c) {
+static int parse(int argc, char **argv, ak_avatars_cli *c) {
     memset(c, 0, sizeof *c);
     c->cap = ak_capacity_defaults(0);
     if (argc < 2 || strcmp(argv[1], "eval") != 0) {
@@ -122,8 +118,8 @@ static int parse(int argc, char **argv, cli *c) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = 0;
         if (!strcmp(a, "--set") && v) {
-            if (c->n_sets == 64) {
-                fprintf(stderr, "akdbench avatars eval: at most 64 --set options\n");
+            if (c->n_sets == AK_AVATARS_MAX_SETS) {
+                fprintf(stderr, "akdbench avatars eval: at most %d --set options\n", AK_AVATARS_MAX_SETS);
                 return 2;
             }
             c->sets[c->n_sets++] = v;
@@ -135,10 +131,22 @@ static int parse(int argc, char **argv, cli *c) {
             rc = parse_list(v, 0, &c->cap.n_k, c->cap.ks, NULL, "--k");
         } else if (!strcmp(a, "--p") && v) {
             rc = parse_list(v, 1, &c->cap.n_p, NULL, c->cap.ps, "--p");
+        } else if (!strcmp(a, "--taps") && v) {
+            c->taps = v;
         } else if (!strcmp(a, "--images") && v) {
-            c->images = strtoll(v, NULL, 10);
+            char *end;
+            c->images = strtoll(v, &end, 10);
+            if (end == v || *end || c->images < 0) {
+                fprintf(stderr, "akdbench avatars eval: --images %s: expected a count >= 0 (0 = every image)\n", v);
+                return 2;
+            }
         } else if (!strcmp(a, "--seed") && v) {
-            c->cap.seed = strtoull(v, NULL, 10);
+            char *end;
+            c->cap.seed = strtoull(v, &end, 10);
+            if (end == v || *end) {
+                fprintf(stderr, "akdbench avatars eval: --seed %s: expected a number\n", v);
+                return 2;
+            }
             c->seed_given = 1;
         } else if (!strcmp(a, "--perturb") && v) {
             c->cap.perturb = -1;
@@ -168,63 +176,94 @@ static int parse(int argc, char **argv, cli *c) {
     return 0;
 }
 
-static void print_table(FILE *f, const ak_capacity_cfg *cfg, const seg_cap *s, const char *weights) {
+void ak_avatars_print(FILE *f, const ak_capacity_cfg *cfg, const ak_avatars_table *t) {
     const int n = ak_capacity_n_settings(cfg);
-    ak_seg_metrics m0;
-    ak_seg_compute(&s->acc[0], &m0);
-    fprintf(f, "Avatar capacity of %s (%s avatars, decode head on backbone.c5, logits averaged over K)\n\n",
-            weights, ak_perturb_name(cfg->perturb));
-    fprintf(f, "| p | K | mIoU | aAcc | mIoU - vanilla |\n|---|---|---|---|---|\n");
-    fprintf(f, "| - | vanilla | %.2f | %.2f | - |\n", 100 * m0.miou, 100 * m0.aacc);
-    for (int st = 1; st < n; st++) {
+    const double v0 = t->value[0][0];
+    fprintf(f, "Avatar capacity of %s (%s avatars, %s, averaged over K)\n\n", t->teacher, ak_perturb_name(cfg->perturb),
+            t->head);
+    fprintf(f, "| p | K | %s | %s | %s - vanilla |%s\n|---|---|---|---|---|%s\n", t->metric, t->metric2, t->metric,
+            t->detections[0] >= 0 ? " detections |" : "", t->detections[0] >= 0 ? "---|" : "");
+    for (int st = 0; st < n; st++) {
         int k;
         float p;
         ak_capacity_setting(cfg, st, &k, &p);
-        ak_seg_metrics m;
-        ak_seg_compute(&s->acc[st], &m);
-        fprintf(f, "| %g | %d | %.2f | %.2f | %+.2f |\n", (double)p, k, 100 * m.miou, 100 * m.aacc,
-                100 * (m.miou - m0.miou));
+        char pk[64], delta[32];
+        if (st == 0) {
+            snprintf(pk, sizeof pk, "- | vanilla");
+            snprintf(delta, sizeof delta, "-");
+        } else {
+            snprintf(pk, sizeof pk, "%g | %d", (double)p, k);
+            snprintf(delta, sizeof delta, "%+.2f", 100 * (t->value[st][0] - v0));
+        }
+        fprintf(f, "| %s | %.2f | %.2f | %s |", pk, 100 * t->value[st][0], 100 * t->value[st][1], delta);
+        if (t->detections[0] >= 0)
+            fprintf(f, " %lld |", (long long)t->detections[st]);
+        fputc('\n', f);
     }
 }
 
-static int write_json(const char *path, const ak_capacity_cfg *cfg, const seg_cap *s, int64_t images,
-                      ak_error *err) {
+static void json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; s && *s; s++) {
+        const unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+int ak_avatars_write_json(const char *path, const ak_capacity_cfg *cfg, const ak_avatars_table *t, ak_error *err) {
     FILE *f = fopen(path, "w");
     if (!f)
         return ak_error_set(err, AK_EIO, "%s: cannot write", path);
-    fprintf(f, "{\"perturb\": \"%s\", \"seed\": %llu, \"images\": %lld, \"rows\": [", ak_perturb_name(cfg->perturb),
-            (unsigned long long)cfg->seed, (long long)images);
+    fprintf(f, "{\"format\": \"akdbench-capacity\", \"version\": 1, \"task\": ");
+    json_str(f, t->task);
+    fprintf(f, ", \"metric\": ");
+    json_str(f, t->metric);
+    fprintf(f, ", \"metric2\": ");
+    json_str(f, t->metric2);
+    fprintf(f, ",\n \"config\": ");
+    json_str(f, t->config);
+    fprintf(f, ", \"teacher\": ");
+    json_str(f, t->teacher);
+    fprintf(f, ", \"arch\": ");
+    json_str(f, ak_arch_name(t->model->arch));
+    fprintf(f, ", \"backbone\": ");
+    json_str(f, ak_backbone_name(t->model->backbone));
+    fprintf(f, ", \"width\": %.17g, \"taps\": [", t->model->width);
+    for (int i = 0; i < t->n_taps; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        json_str(f, t->taps[i]);
+    }
+    fprintf(f, "], \"head\": ");
+    json_str(f, t->head);
+    fprintf(f, ",\n \"perturb\": \"%s\", \"seed\": %llu, \"images\": %lld, \"rows\": [",
+            ak_perturb_name(cfg->perturb), (unsigned long long)cfg->seed, (long long)t->images);
     for (int st = 0; st < ak_capacity_n_settings(cfg); st++) {
         int k;
         float p;
         ak_capacity_setting(cfg, st, &k, &p);
-        ak_seg_metrics m;
-        ak_seg_compute(&s->acc[st], &m);
-        fprintf(f, "%s\n  {\"k\": %d, \"p\": %.9g, \"mIoU\": %.17g, \"aAcc\": %.17g}", st ? "," : "", k, (double)p,
-                m.miou, m.aacc);
+        fprintf(f, "%s\n  {\"k\": %d, \"p\": %.9g, \"%s\": %.17g, \"%s\": %.17g", st ? "," : "", k, (double)p,
+                t->metric, t->value[st][0], t->metric2, t->value[st][1]);
+        if (t->detections[st] >= 0)
+            fprintf(f, ", \"detections\": %lld", (long long)t->detections[st]);
+        fputc('}', f);
     }
     fprintf(f, "\n]}\n");
     return fclose(f) == 0 ? AK_OK : ak_error_set(err, AK_EIO, "%s: write failed", path);
 }
 
-/* Runs the table; everything it opens is closed here. */
-static int run(cli *c, ak_error *err) {
-    ak_run_config cfg;
-    AK_TRY(ak_run_config_load(c->config, c->sets, c->n_sets, &cfg, NULL, err));
-    if (cfg.task != AK_TASK_SEG)
-        return ak_error_set(err, AK_EUNSUP,
-                            "%s: task det: the capacity table is implemented for segmentation teachers only (a "
-                            "detection teacher needs its head run on perturbed FPN levels and COCO AP per setting; "
-                            "not wired yet)",
-                            c->config);
-    const char *weights = c->weights ? c->weights : cfg.model.teacher.weights;
-    if (!weights || !weights[0])
+/* The segmentation table; everything it opens is closed here. */
+static int run_seg(ak_avatars_cli *c, const ak_run_config *cfg, const char *weights, ak_error *err) {
+    if (c->taps && strcmp(c->taps, "backbone.c5") != 0)
         return ak_error_set(err, AK_EINVAL,
-                            "%s: no teacher weights: pass --weights TEACHER.h5 or set model.teacher.weights (train "
-                            "the teacher first, e.g. `akdbench train` on the teacher preset)",
-                            c->config);
-    if (!c->seed_given)
-        c->cap.seed = (uint64_t)cfg.train.seed;
+                            "--taps %s: a segmentation teacher's capacity table perturbs backbone.c5 (the input of "
+                            "its decode head) only",
+                            c->taps);
     ak_net net;
     memset(&net, 0, sizeof net);
     net.task = AK_TASK_SEG; /* so that the frees below are safe whatever failed */
@@ -241,14 +280,14 @@ static int run(cli *c, ak_error *err) {
     const ak_capacity_cb cb = {seg_head, seg_accumulate, seg_metric, &s};
     int rc = ak_capacity_init(&cap, &c->cap, &cb, err); /* checks K and p before the slow part */
     if (rc == AK_OK)
-        rc = ak_net_build(&net, &cfg.model.teacher, &cfg, (uint64_t)cfg.train.seed + 7777u, err);
+        rc = ak_net_build(&net, &cfg->model.teacher, cfg, (uint64_t)cfg->train.seed + 7777u, err);
     if (rc == AK_OK && (rc = ak_ckpt_load_params(weights, NULL, &net.ps, err)) != AK_OK)
         ak_error_prefix(err, "teacher weights");
     if (rc == AK_OK)
-        rc = ak_train_data_open(&data, &cfg, 0, err);
+        rc = ak_train_data_open(&data, cfg, 0, err);
     s.seg = &net.seg;
     s.max_images = c->images;
-    s.num_classes = cfg.model.num_classes;
+    s.num_classes = cfg->model.num_classes;
     const int n_settings = ak_capacity_n_settings(&c->cap);
     for (int i = 0; rc == AK_OK && i < n_settings; i++)
         rc = ak_seg_acc_init(&s.acc[i], s.num_classes, err);
@@ -264,8 +303,7 @@ static int run(cli *c, ak_error *err) {
             break;
         }
         ak_ctx_reset(&feat);
-        const int64_t shape[4] = {b->n, 3, b->h, b->w};
-        ak_tensor *x = ak_tensor_from(&feat, 4, shape, b->images), *c4[4] = {0};
+        ak_tensor *x = ak_batch_input(&feat, b), *c4[4] = {0};
         if (!x || ak_resnet_forward(&feat, &net.seg.backbone, x, false, c4, NULL) != AK_OK) {
             rc = ak_error_set(err, feat.err.code, "avatars eval: teacher backbone: %s", feat.err.msg);
             break;
@@ -285,9 +323,22 @@ static int run(cli *c, ak_error *err) {
         ak_loader_stop(data.val);
     ak_ctx_set_record(&feat, rec);
     if (rc == AK_OK) {
-        print_table(stdout, &c->cap, &s, weights);
+        static ak_avatars_table t; /* large: not on the stack */
+        memset(&t, 0, sizeof t);
+        t = (ak_avatars_table){.task = "seg", .metric = "mIoU", .metric2 = "aAcc", .config = c->config,
+                               .teacher = weights, .model = &cfg->model.teacher,
+                               .head = "decode head on backbone.c5, logits", .n_taps = 1, .taps = {"backbone.c5"},
+                               .images = c->images > 0 && seen > c->images ? c->images : seen};
+        for (int st = 0; st < n_settings; st++) {
+            ak_seg_metrics m;
+            ak_seg_compute(&s.acc[st], &m);
+            t.value[st][0] = m.miou;
+            t.value[st][1] = m.aacc;
+            t.detections[st] = -1;
+        }
+        ak_avatars_print(stdout, &c->cap, &t);
         if (c->json)
-            rc = write_json(c->json, &c->cap, &s, c->images > 0 && seen > c->images ? c->images : seen, err);
+            rc = ak_avatars_write_json(c->json, &c->cap, &t, err);
     }
     ak_capacity_free(&cap);
     free(s.pred);
@@ -298,8 +349,23 @@ static int run(cli *c, ak_error *err) {
     return rc;
 }
 
+/* Loads the config and runs the table of its task. */
+static int run(ak_avatars_cli *c, ak_error *err) {
+    static ak_run_config cfg;
+    AK_TRY(ak_run_config_load(c->config, c->sets, c->n_sets, &cfg, NULL, err));
+    const char *weights = c->weights ? c->weights : cfg.model.teacher.weights;
+    if (!weights || !weights[0])
+        return ak_error_set(err, AK_EINVAL,
+                            "%s: no teacher weights: pass --weights TEACHER.h5 or set model.teacher.weights (train "
+                            "the teacher first, e.g. `akdbench train` on the teacher preset)",
+                            c->config);
+    if (!c->seed_given)
+        c->cap.seed = (uint64_t)cfg.train.seed;
+    return cfg.task == AK_TASK_DET ? ak_avatars_run_det(c, &cfg, weights, err) : run_seg(c, &cfg, weights, err);
+}
+
 int ak_cmd_avatars(int argc, char **argv) {
-    cli c;
+    ak_avatars_cli c;
     int rc = parse(argc, argv, &c);
     if (rc)
         return rc;

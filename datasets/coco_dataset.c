@@ -360,16 +360,50 @@ void ak_coco_dataset_close(ak_coco_dataset *ds) {
     memset(ds, 0, sizeof *ds);
 }
 
-int ak_coco_dataset_decode(const ak_coco_dataset *ds, int64_t i, ak_image *img, ak_error *err) {
+static int size_mismatch(const ak_coco_dataset *ds, const ak_coco_record *r, int h, int w, ak_error *err) {
+    return ak_error_set(err, AK_EFORMAT, "%s: decoded %dx%d (h x w) but %s images[%lld].width/height say %dx%d", r->path,
+                        h, w, ds->ann_file, (long long)r->json_index, r->height, r->width);
+}
+
+static int check_index(const ak_coco_dataset *ds, int64_t i, ak_error *err) {
     if (i < 0 || i >= ds->n)
         return ak_error_set(err, AK_EINVAL, "%s: sample %lld out of range [0, %lld)", ds->ann_file, (long long)i,
                             (long long)ds->n);
+    return AK_OK;
+}
+
+int ak_coco_dataset_decode(const ak_coco_dataset *ds, int64_t i, ak_image *img, ak_error *err) {
+    AK_TRY(check_index(ds, i, err));
     const ak_coco_record *r = &ds->recs[i];
     AK_TRY(ak_image_read(r->path, 3, img, err));
     if (img->h != r->height || img->w != r->width)
-        return ak_error_set(err, AK_EFORMAT, "%s: decoded %dx%d (h x w) but %s images[%lld].width/height say %dx%d",
-                            r->path, img->h, img->w, ds->ann_file, (long long)r->json_index, r->height, r->width);
+        return size_mismatch(ds, r, img->h, img->w, err);
     return AK_OK;
+}
+
+/* decode_to: the size check runs when the decoder knows the size, before it writes anything. */
+typedef struct checked_dst {
+    const ak_coco_dataset *ds;
+    const ak_coco_record *r;
+    ak_image_reserve_fn reserve;
+    void *ctx;
+} checked_dst;
+
+static uint8_t *reserve_checked(void *ctx, int h, int w, int channels, ak_error *err) {
+    const checked_dst *d = ctx;
+    if (h != d->r->height || w != d->r->width) {
+        size_mismatch(d->ds, d->r, h, w, err);
+        return NULL;
+    }
+    return d->reserve(d->ctx, h, w, channels, err);
+}
+
+int ak_coco_dataset_decode_to(const ak_coco_dataset *ds, int64_t i, ak_image_reserve_fn reserve, void *ctx,
+                              ak_error *err) {
+    AK_TRY(check_index(ds, i, err));
+    checked_dst d = {ds, &ds->recs[i], reserve, ctx};
+    int h, w;
+    return ak_image_read_to(ds->recs[i].path, 3, reserve_checked, &d, &h, &w, err);
 }
 
 void ak_coco_dataset_summary(const ak_coco_dataset *ds, char *buf, int len) {

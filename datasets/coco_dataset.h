@@ -73,6 +73,10 @@ int ak_coco_dataset_label(const ak_coco_dataset *ds, int64_t category_id);
 /* Decode sample i's image into *img (RGB) and check its size against the JSON (AK_EFORMAT naming
  * the file and images[k].width/height on mismatch). */
 int ak_coco_dataset_decode(const ak_coco_dataset *ds, int64_t i, ak_image *img, ak_error *err);
+/* The same into a caller's destination (image.h's ak_image_read_to): reserve is asked for
+ * (recs[i].height, recs[i].width, 3) only, a mismatching file fails before that. */
+int ak_coco_dataset_decode_to(const ak_coco_dataset *ds, int64_t i, ak_image_reserve_fn reserve, void *ctx,
+                              ak_error *err);
 
 /* One line: "coco: 118287 images, 117266 samples, 80 classes; skipped: 1021 without boxes, ..." */
 void ak_coco_dataset_summary(const ak_coco_dataset *ds, char *buf, int len);

@@ -16,9 +16,9 @@ ak_rng ak_aug_rng(uint64_t seed, int64_t epoch, int64_t index) {
     return r;
 }
 
-int ak_det_transform(const ak_det_aug *aug, ak_rng rng, ak_work *w, const float *boxes, const int32_t *labels,
-                     int n_boxes, const float *ignore, int n_ignore, ak_sample *out, ak_error *err) {
-    ak_image *img = &w->img;
+int ak_det_transform(const ak_det_aug *aug, ak_rng rng, const ak_image *img, const float *boxes,
+                     const int32_t *labels, int n_boxes, const float *ignore, int n_ignore, ak_sample *out,
+                     ak_error *err) {
     out->ori_h = img->h;
     out->ori_w = img->w;
     AK_TRY(ak_sample_reserve_boxes(out, n_boxes, n_ignore, err));
@@ -36,16 +36,16 @@ int ak_det_transform(const ak_det_aug *aug, ak_rng rng, ak_work *w, const float 
         ak_rescale_size(h, wd, aug->scale_long, aug->scale_short, &nh, &nw, NULL);
         if (nh < 1 || nw < 1)
             return ak_error_set(err, AK_EINVAL, "det resize: %dx%d image scales to %dx%d", h, wd, nh, nw);
-        AK_TRY(ak_image_reserve(&w->tmp, nh, nw, 3, err));
-        AK_TRY(ak_resize_bilinear_u8(img->data, h, wd, 3, w->tmp.data, nh, nw, err));
+        AK_TRY(ak_sample_reserve_image(out, nh, nw, err)); /* may be a slot of a batch */
+        AK_TRY(ak_resize_bilinear_u8(img->data, h, wd, 3, out->image, nh, nw, err));
         /* mmdet: w_scale = new_w / w in Python floats, stored in a float32 array. */
         sx = (float)((double)nw / (double)wd);
         sy = (float)((double)nh / (double)h);
-        ak_image t = *img;
-        *img = w->tmp;
-        w->tmp = t;
         h = nh;
         wd = nw;
+    } else if (img->data != out->image) {
+        AK_TRY(ak_sample_reserve_image(out, h, wd, err));
+        memcpy(out->image, img->data, (size_t)h * (size_t)wd * 3);
     }
     /* mmdet clips after resizing (bbox_clip_border); with no resize the factors are 1. */
     ak_boxes_rescale_clip(out->boxes, n_boxes, sx, sy, wd, h);
@@ -53,15 +53,16 @@ int ak_det_transform(const ak_det_aug *aug, ak_rng rng, ak_work *w, const float 
     out->scale_w = sx;
     out->scale_h = sy;
     out->flipped = aug->flip_prob > 0.0f && ak_rng_uniform1(rng, AK_AUG_SLOT_FLIP) < aug->flip_prob;
-    if (out->flipped) { /* the image flip is fused into the normalisation below */
+    if (out->flipped) { /* the image is mirrored by the input step, fused into the normalisation */
         ak_hflip_boxes(out->boxes, n_boxes, wd);
         ak_hflip_boxes(out->ignore, n_ignore, wd);
     }
     out->img_h = h;
     out->img_w = wd;
-    const int ph = ak_round_up(h, aug->size_divisor), pw = ak_round_up(wd, aug->size_divisor);
-    AK_TRY(ak_sample_reserve_image(out, ph, pw, err)); /* may be larger: a slice of a batch */
-    ak_normalize_pad_chw(img->data, h, wd, out->flipped, aug->mean, aug->std, out->image, out->pad_h, out->pad_w);
+    out->pad_h = ak_round_up(h, aug->size_divisor);
+    out->pad_w = ak_round_up(wd, aug->size_divisor);
+    memcpy(out->mean, aug->mean, sizeof out->mean);
+    memcpy(out->std, aug->std, sizeof out->std);
     if (!out->ext)
         out->lab_h = out->lab_w = 0;
     out->n_bad_pixels = 0;

@@ -4,9 +4,11 @@
  *
  * Resize: new size from mmcv.rescale_size; the recorded factors are new_w / w and new_h / h (not the
  * rescale factor itself), rounded to float32, and boxes are multiplied by them in float32 and
- * clipped to the resized image, as mmdet does. Flip: x1' = w - x2 (the image flip is fused into the
- * normalisation pass; w->img keeps the unflipped pixels). Randomness: the flip decision is
- * element AK_AUG_SLOT_FLIP of the sample's stream ak_rng_stream(AK_STREAM_AUGMENT, epoch, index, 0).
+ * clipped to the resized image, as mmdet does. Flip: x1' = w - x2. The sample keeps the resized
+ * uint8 image with `flipped`, mean / std and pad_shape: the image flip, Normalize and Pad are one
+ * pass in the network's input step (batch_input.h), with mmdet's float32 values. Randomness: the
+ * flip decision is element AK_AUG_SLOT_FLIP of the sample's stream
+ * ak_rng_stream(AK_STREAM_AUGMENT, epoch, index, 0).
  */
 #ifndef AK_DET_TRANSFORMS_H
 #define AK_DET_TRANSFORMS_H
@@ -38,9 +40,12 @@ ak_det_aug ak_det_aug_default(int train, int scale_long, int scale_short);
 /* The augmentation stream of one sample. */
 ak_rng ak_aug_rng(uint64_t seed, int64_t epoch, int64_t index);
 
-/* Transform the decoded RGB image in w->img with its boxes (original pixels, xyxy) into `out`
- * (image, boxes, labels, ignore regions, sizes, factors). w->img is used as scratch. */
-int ak_det_transform(const ak_det_aug *aug, ak_rng rng, ak_work *w, const float *boxes, const int32_t *labels,
-                     int n_boxes, const float *ignore, int n_ignore, ak_sample *out, ak_error *err);
+/* Transform the decoded RGB image `img` (h, w, 3) with its boxes (original pixels, xyxy) into `out`
+ * (image, boxes, labels, ignore regions, sizes, factors, flip, normalisation). Without a resize the
+ * image is copied into out->image, unless img->data already is out->image (the loader decoded
+ * straight into the sample's slot). img is not modified. */
+int ak_det_transform(const ak_det_aug *aug, ak_rng rng, const ak_image *img, const float *boxes,
+                     const int32_t *labels, int n_boxes, const float *ignore, int n_ignore, ak_sample *out,
+                     ak_error *err);
 
 #endif

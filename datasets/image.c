@@ -52,29 +52,45 @@ static uint8_t *reserve_image(void *ctx, int h, int w, int channels, ak_error *e
     return r->im->data;
 }
 
-int ak_image_read(const char *path, int channels, ak_image *im, ak_error *err) {
+/* One reader for both entry points: JPEGs decode into reserve's buffer; PNGs (libpng reads the
+ * file itself into a buffer of its own) are adopted by `adopt` when given, else copied. */
+static int read_image(const char *path, int channels, ak_image_reserve_fn reserve, void *ctx, ak_image *adopt,
+                      int *h, int *w, ak_error *err) {
     uint8_t *buf;
     size_t size;
     AK_TRY(ak_read_file(path, &buf, &size, err));
     static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    uint8_t *pixels = NULL;
-    int h = 0, w = 0, rc;
     if (size >= 3 && buf[0] == 0xff && buf[1] == 0xd8 && buf[2] == 0xff) {
-        /* into the image's own buffer, reused across calls */
-        reserve_ctx rc_ctx = {im, path};
-        rc = ak_jpeg_decode_into(buf, size, path, channels, reserve_image, &rc_ctx, &h, &w, err);
+        const int rc = ak_jpeg_decode_into(buf, size, path, channels, reserve, ctx, h, w, err);
         free(buf);
         return rc;
-    } else if (size >= 8 && memcmp(buf, png_sig, 8) == 0) {
-        free(buf); /* libpng reads from the file itself */
-        rc = ak_png_read(path, channels, &pixels, &h, &w, err);
-    } else {
-        free(buf);
+    }
+    const int png = size >= 8 && memcmp(buf, png_sig, 8) == 0;
+    free(buf);
+    if (!png)
         return ak_error_set(err, AK_EFORMAT, "%s: neither a JPEG nor a PNG file (%s)", path,
                             size == 0 ? "empty" : "unknown signature");
+    uint8_t *pixels = NULL;
+    AK_TRY(ak_png_read(path, channels, &pixels, h, w, err));
+    if (adopt) {
+        ak_image_adopt(adopt, pixels, *h, *w, channels);
+        return AK_OK;
     }
-    if (rc != AK_OK)
-        return rc;
-    ak_image_adopt(im, pixels, h, w, channels);
-    return AK_OK;
+    uint8_t *dst = reserve(ctx, *h, *w, channels, err);
+    if (dst)
+        memcpy(dst, pixels, (size_t)*h * (size_t)*w * (size_t)channels);
+    free(pixels);
+    return dst ? AK_OK : (err->code ? err->code : AK_ENOMEM);
+}
+
+int ak_image_read(const char *path, int channels, ak_image *im, ak_error *err) {
+    /* JPEGs into the image's own buffer, reused across calls */
+    reserve_ctx rc_ctx = {im, path};
+    int h, w;
+    return read_image(path, channels, reserve_image, &rc_ctx, im, &h, &w, err);
+}
+
+int ak_image_read_to(const char *path, int channels, ak_image_reserve_fn reserve, void *ctx, int *h, int *w,
+                     ak_error *err) {
+    return read_image(path, channels, reserve, ctx, NULL, h, w, err);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "datasets/jpeg_io.h"
 
 typedef struct ak_image {
     uint8_t *data; /* (h, w, c) */
@@ -29,5 +30,15 @@ void ak_image_adopt(ak_image *im, uint8_t *data, int h, int w, int c);
  * the file: missing -> AK_EIO; empty, unknown format, corrupt, truncated -> AK_EFORMAT; on error the
  * contents of *im are unspecified (still owned by im). */
 int ak_image_read(const char *path, int channels, ak_image *im, ak_error *err);
+
+/* Where a reader writes: (h, w, channels) bytes from reserve(ctx, h, w, channels, err), asked once
+ * the size is known and before any pixel is written; NULL (with err set) refuses the image and the
+ * read fails with that error. Same as jpeg_io.h's ak_jpeg_reserve_fn. */
+typedef ak_jpeg_reserve_fn ak_image_reserve_fn;
+
+/* ak_image_read into a caller's destination (a loader decodes straight into a batch slot). JPEGs
+ * decode in place; PNGs are decoded first and copied. *h, *w receive the size. Same errors. */
+int ak_image_read_to(const char *path, int channels, ak_image_reserve_fn reserve, void *ctx, int *h, int *w,
+                     ak_error *err);
 
 #endif

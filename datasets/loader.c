@@ -84,20 +84,19 @@ int64_t ak_loader_batches(const ak_loader *ld) { return ld->n_batches; }
 
 ak_loader_stats ak_loader_get_stats(const ak_loader *ld) { return ld->stats; }
 
-/* Point sample j of the slot at its slice of the batch (direct) or back at its own buffers. */
+/* Point sample j of the slot at its slot of the batch (direct) or back at its own buffers. */
 static void sample_mode(slot *s, int j, int direct) {
     ak_sample *x = &s->samples[j];
     if (direct) {
         if (!x->ext) { /* its own buffers are not needed any more */
             free(x->image);
             free(x->label);
-            x->image_cap = x->label_cap = 0;
+            x->label_cap = 0;
         }
-        const size_t plane = (size_t)s->plan_h * (size_t)s->plan_w, lplane = (size_t)s->plan_lh * (size_t)s->plan_lw;
+        const size_t bytes = (size_t)s->plan_h * (size_t)s->plan_w * 3, lplane = (size_t)s->plan_lh * (size_t)s->plan_lw;
         x->ext = 1;
-        x->image = s->batch.images + (size_t)j * 3 * plane;
-        x->pad_h = s->plan_h;
-        x->pad_w = s->plan_w;
+        x->image = s->batch.pixels + (size_t)j * bytes;
+        x->image_cap = bytes;
         x->label = lplane ? s->batch.labels + (size_t)j * lplane : NULL;
         x->lab_h = s->plan_lh;
         x->lab_w = s->plan_lw;
@@ -394,11 +393,13 @@ int64_t ak_loader_bytes(const ak_loader *ld) {
     int64_t total = 0;
     for (int i = 0; i < ld->n_slots; i++) {
         const slot *s = &ld->slots[i];
-        total += (int64_t)(s->batch.images_cap * sizeof(float) + s->batch.labels_cap);
+        total += (int64_t)(s->batch.pixels_cap + s->batch.labels_cap);
         for (int j = 0; j < ld->cfg.batch_size; j++) {
             const ak_sample *x = &s->samples[j];
-            total += (int64_t)(x->image_cap * sizeof(float) + x->label_cap + x->box_cap * 4 * sizeof(float) +
-                               x->labels_cap * sizeof(int32_t) + x->ign_cap * 4 * sizeof(float));
+            if (!x->ext) /* in direct mode the image and label map are the batch's */
+                total += (int64_t)(x->image_cap + x->label_cap);
+            total += (int64_t)(x->box_cap * 4 * sizeof(float) + x->labels_cap * sizeof(int32_t) +
+                               x->ign_cap * 4 * sizeof(float));
         }
     }
     const int nw = ld->cfg.workers > 0 ? ld->cfg.workers : 1;

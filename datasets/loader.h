@@ -12,12 +12,23 @@
  * max_substitutes, a pure function of the data), counted in the batch and in ak_loader_stats.
  * Threads: idle workers block on condition variables (no spinning); workers exit when the epoch's
  * samples are all claimed; ak_loader_stop / close wake and join them.
- * Memory: (queue_batches + 1) batches of batch_size samples plus one scratch per worker, each grown
- * to the largest sample seen: bounded by the queue size (ak_loader_bytes).
- * Direct mode: when the source can plan every sample's padded size (source.h), a batch's tensor is
- * sized when its first sample is claimed and each worker normalises its sample straight into its
- * slice (no per-sample image, no collation copy); otherwise samples are collated by copying. Both
- * give identical batches.
+ * Output: uint8 images (sample.h's ak_batch); the consumer's ak_batch_input (batch_input.h) flips,
+ * normalises and pads them into the float32 network input, so the workers only decode and
+ * transform (the float32 writes cost a third of the decode time when the workers did them).
+ * Memory: bounded by the queue size. With B = batch_size, Q = queue_batches (2 when 0) and, over
+ * the batches seen, P = the largest batch image size (ak_batch h x w), L = the largest label map
+ * (lab_h x lab_w) and I = the largest decoded or resized image (pixels), ak_loader_bytes stays at
+ * most
+ *     (Q + 1) x B x (3 P + L)          batch slots (uint8 RGB + label map; in the copying mode each
+ *                                      sample's own image and label map add as much again)
+ *   + max(workers, 1) x (I x (3 + 3 + 1 + 1) + 3 P)   per-worker scratch (decoded image, resize
+ *                                      target, label map and its resize target, HSV scratch)
+ *   + the samples' box arrays,
+ * and it does not grow once the largest samples have been seen.
+ * Direct mode: when the source can plan every sample's padded size (source.h), a batch is sized
+ * when its first sample is claimed and each worker writes its sample's image straight into its slot
+ * (no per-sample image, no collation copy); otherwise samples are collated by copying. Both give
+ * identical batches.
  * The consumer side (start / next / stop / close) must be called from one thread.
  */
 #ifndef AK_LOADER_H
@@ -65,8 +76,8 @@ int ak_loader_next(ak_loader *ld, const ak_batch **batch, ak_error *err);
 void ak_loader_stop(ak_loader *ld);
 void ak_loader_close(ak_loader *ld);
 ak_loader_stats ak_loader_get_stats(const ak_loader *ld);
-/* Bytes held in sample, batch and scratch buffers (grows to the largest samples seen, then stays:
- * the bound is (queue_batches + 1) batches plus one scratch per worker). Call between epochs. */
+/* Bytes held in sample, batch and scratch buffers (grows to the largest samples seen, then stays
+ * within the bound stated at the top of this file). Call between epochs. */
 int64_t ak_loader_bytes(const ak_loader *ld);
 
 #endif

@@ -16,18 +16,15 @@ static int grow(void **p, size_t *cap, size_t n, size_t size, const char *what, 
     return AK_OK;
 }
 
-int ak_sample_reserve_image(ak_sample *s, int pad_h, int pad_w, ak_error *err) {
+int ak_sample_reserve_image(ak_sample *s, int h, int w, ak_error *err) {
+    const size_t need = (size_t)h * (size_t)w * 3;
     if (s->ext) {
-        if (pad_h > s->pad_h || pad_w > s->pad_w)
-            return ak_error_set(err, AK_ESHAPE, "sample %lld: a %dx%d image does not fit its %dx%d batch slot",
-                                (long long)s->index, pad_h, pad_w, s->pad_h, s->pad_w);
+        if (need > s->image_cap)
+            return ak_error_set(err, AK_ESHAPE, "sample %lld: a %dx%d image does not fit its batch slot of %zu bytes",
+                                (long long)s->index, h, w, s->image_cap);
         return AK_OK;
     }
-    AK_TRY(grow((void **)&s->image, &s->image_cap, (size_t)3 * (size_t)pad_h * (size_t)pad_w, sizeof(float),
-                "sample image", err));
-    s->pad_h = pad_h;
-    s->pad_w = pad_w;
-    return AK_OK;
+    return grow((void **)&s->image, &s->image_cap, need, 1, "sample image", err);
 }
 
 int ak_sample_reserve_boxes(ak_sample *s, int n_boxes, int n_ignore, ak_error *err) {
@@ -76,6 +73,18 @@ void ak_work_free(ak_work *w) {
     memset(w, 0, sizeof *w);
 }
 
+/* Direct mode: the samples were written into b's slots; check that each fits the planned size. */
+static int check_direct(const ak_batch *b, const ak_sample **samples, int n, ak_error *err) {
+    for (int i = 0; i < n; i++) {
+        const ak_sample *s = samples[i];
+        if (s->pad_h > b->h || s->pad_w > b->w || s->lab_h > b->lab_h || s->lab_w > b->lab_w)
+            return ak_error_set(err, AK_ESHAPE, "sample %lld: padded image %dx%d / label map %dx%d exceed the %dx%d / "
+                                "%dx%d planned for its batch", (long long)s->index, s->pad_h, s->pad_w, s->lab_h,
+                                s->lab_w, b->h, b->w, b->lab_h, b->lab_w);
+    }
+    return AK_OK;
+}
+
 int ak_batch_collate(ak_batch *b, const ak_sample **samples, int n, ak_error *err) {
     int h = 0, w = 0, lh = 0, lw = 0, direct = 1;
     for (int i = 0; i < n; i++) {
@@ -86,26 +95,19 @@ int ak_batch_collate(ak_batch *b, const ak_sample **samples, int n, ak_error *er
         lw = s->lab_w > lw ? s->lab_w : lw;
         direct &= s->ext;
     }
-    const size_t plane = (size_t)h * (size_t)w, lplane = (size_t)lh * (size_t)lw;
-    if (!direct) {
-        AK_TRY(grow((void **)&b->images, &b->images_cap, (size_t)n * 3 * plane, sizeof(float), "batch images", err));
-        AK_TRY(grow((void **)&b->labels, &b->labels_cap, (size_t)n * lplane, 1, "batch labels", err));
-    }
-    for (int i = 0; i < n && !direct; i++) {
+    b->n = n;
+    b->n_bad_pixels = 0;
+    for (int i = 0; i < n; i++)
+        b->n_bad_pixels += samples[i]->n_bad_pixels;
+    if (direct)
+        return check_direct(b, samples, n, err);
+    const size_t slot = (size_t)h * (size_t)w * 3, lplane = (size_t)lh * (size_t)lw;
+    AK_TRY(grow((void **)&b->pixels, &b->pixels_cap, (size_t)n * slot, 1, "batch images", err));
+    AK_TRY(grow((void **)&b->labels, &b->labels_cap, (size_t)n * lplane, 1, "batch labels", err));
+    for (int i = 0; i < n; i++) {
         const ak_sample *s = samples[i];
-        for (int c = 0; c < 3; c++) {
-            float *dst = b->images + ((size_t)i * 3 + (size_t)c) * plane;
-            const float *src = s->image + (size_t)c * (size_t)s->pad_h * (size_t)s->pad_w;
-            if (s->pad_w == w && s->pad_h == h) {
-                memcpy(dst, src, plane * sizeof(float));
-                continue;
-            }
-            for (int y = 0; y < s->pad_h; y++) {
-                memcpy(dst + (size_t)y * (size_t)w, src + (size_t)y * (size_t)s->pad_w, (size_t)s->pad_w * sizeof(float));
-                memset(dst + (size_t)y * (size_t)w + s->pad_w, 0, (size_t)(w - s->pad_w) * sizeof(float));
-            }
-            memset(dst + (size_t)s->pad_h * (size_t)w, 0, (size_t)(h - s->pad_h) * (size_t)w * sizeof(float));
-        }
+        /* the image stays packed (img_h, img_w, 3): the input step pads it */
+        memcpy(b->pixels + (size_t)i * slot, s->image, (size_t)s->img_h * (size_t)s->img_w * 3);
         if (lplane) {
             uint8_t *dst = b->labels + (size_t)i * lplane;
             memset(dst, 255, lplane);
@@ -113,25 +115,25 @@ int ak_batch_collate(ak_batch *b, const ak_sample **samples, int n, ak_error *er
                 memcpy(dst + (size_t)y * (size_t)lw, s->label + (size_t)y * (size_t)s->lab_w, (size_t)s->lab_w);
         }
     }
-    b->n = n;
     b->h = h;
     b->w = w;
     b->lab_h = lh;
     b->lab_w = lw;
-    b->n_bad_pixels = 0;
-    for (int i = 0; i < n; i++)
-        b->n_bad_pixels += samples[i]->n_bad_pixels;
     return AK_OK;
 }
 
 int ak_batch_reserve(ak_batch *b, int n, int h, int w, int lab_h, int lab_w, ak_error *err) {
-    AK_TRY(grow((void **)&b->images, &b->images_cap, (size_t)n * 3 * (size_t)h * (size_t)w, sizeof(float),
-                "batch images", err));
-    return grow((void **)&b->labels, &b->labels_cap, (size_t)n * (size_t)lab_h * (size_t)lab_w, 1, "batch labels", err);
+    AK_TRY(grow((void **)&b->pixels, &b->pixels_cap, (size_t)n * 3 * (size_t)h * (size_t)w, 1, "batch images", err));
+    AK_TRY(grow((void **)&b->labels, &b->labels_cap, (size_t)n * (size_t)lab_h * (size_t)lab_w, 1, "batch labels", err));
+    b->h = h;
+    b->w = w;
+    b->lab_h = lab_h;
+    b->lab_w = lab_w;
+    return AK_OK;
 }
 
 void ak_batch_free(ak_batch *b) {
-    free(b->images);
+    free(b->pixels);
     free(b->labels);
     free(b->samples);
     memset(b, 0, sizeof *b);

@@ -105,6 +105,7 @@ int ak_seg_transform(const ak_seg_aug *aug, ak_rng rng, ak_work *w, ak_sample *o
         wd = nw;
     }
 
+    /* The last geometric step writes the image into out->image (possibly a slot of a batch). */
     if (aug->crop_h > 0 && aug->crop_w > 0 && !keep_label) {
         const int mh = h - aug->crop_h > 0 ? h - aug->crop_h : 0, mw = wd - aug->crop_w > 0 ? wd - aug->crop_w : 0;
         int y1 = 0, x1 = 0;
@@ -117,23 +118,25 @@ int ak_seg_transform(const ak_seg_aug *aug, ak_rng rng, ak_work *w, ak_sample *o
                 break;
         }
         int ch, cw;
-        AK_TRY(ak_image_reserve(&w->tmp, aug->crop_h < h ? aug->crop_h : h, aug->crop_w < wd ? aug->crop_w : wd, 3, err));
-        ak_crop_u8(img->data, h, wd, 3, y1, y1 + aug->crop_h, x1, x1 + aug->crop_w, w->tmp.data, &ch, &cw);
-        swap_images(img, &w->tmp);
+        AK_TRY(ak_sample_reserve_image(out, aug->crop_h < h ? aug->crop_h : h, aug->crop_w < wd ? aug->crop_w : wd, err));
+        ak_crop_u8(img->data, h, wd, 3, y1, y1 + aug->crop_h, x1, x1 + aug->crop_w, out->image, &ch, &cw);
         AK_TRY(ak_image_reserve(&w->lab_tmp, ch, cw, 1, err));
         ak_crop_u8(lab->data, h, wd, 1, y1, y1 + aug->crop_h, x1, x1 + aug->crop_w, w->lab_tmp.data, &ch, &cw);
         swap_images(lab, &w->lab_tmp);
         h = ch;
         wd = cw;
+    } else {
+        AK_TRY(ak_sample_reserve_image(out, h, wd, err));
+        memcpy(out->image, img->data, (size_t)h * (size_t)wd * 3);
     }
 
-    /* The flip is fused into the normalisation and the label padding below; the photometric
-     * distortion acts on each pixel alone, so doing it before the flip changes nothing. */
+    /* The flip happens in the input step, fused into the normalisation, and here in the label
+     * padding; the photometric distortion acts on each pixel alone, so the order changes nothing. */
     out->flipped = aug->flip_prob > 0.0f && ak_rng_uniform1(rng, AK_AUG_SLOT_FLIP) < aug->flip_prob;
     if (aug->photometric) {
         ak_photometric_params p = ak_photometric_draw(&aug->photo, rng, AK_AUG_SLOT_PHOTOMETRIC);
         AK_TRY(ak_work_reserve_hsv(w, (size_t)h * (size_t)wd * 3, err));
-        ak_photometric_apply(img->data, (size_t)h * (size_t)wd, &p, w->hsv);
+        ak_photometric_apply(out->image, (size_t)h * (size_t)wd, &p, w->hsv);
     }
     out->img_h = h;
     out->img_w = wd;
@@ -145,8 +148,10 @@ int ak_seg_transform(const ak_seg_aug *aug, ak_rng rng, ak_work *w, ak_sample *o
         ph = ak_round_up(h, aug->size_divisor);
         pw = ak_round_up(wd, aug->size_divisor);
     }
-    AK_TRY(ak_sample_reserve_image(out, ph, pw, err)); /* may be larger: a slice of a batch */
-    ak_normalize_pad_chw(img->data, h, wd, out->flipped, aug->mean, aug->std, out->image, out->pad_h, out->pad_w);
+    out->pad_h = ph;
+    out->pad_w = pw;
+    memcpy(out->mean, aug->mean, sizeof out->mean);
+    memcpy(out->std, aug->std, sizeof out->std);
     if (!keep_label) {
         AK_TRY(ak_sample_reserve_label(out, ph, pw, err));
         ak_pad_label(lab->data, h, wd, out->flipped, out->label, out->lab_h, out->lab_w, 255);

@@ -10,6 +10,9 @@
  * mmseg does. Each attempt k uses slots AK_AUG_SLOT_CROP + 2k (y) and + 2k + 1 (x).
  * Evaluation (mmseg's test pipeline) = resize without ratio, no crop / flip / photometric, no pad,
  * and with keep_label_size the label map stays at its original size (metrics are computed there).
+ * The photometric distortion works on uint8 (as mmseg's does), so the sample keeps the uint8 image
+ * with `flipped`, mean / std and pad_shape; the image's flip, Normalize and Pad are one pass in the
+ * network's input step (batch_input.h). The label map is flipped and padded here.
  */
 #ifndef AK_SEG_TRANSFORMS_H
 #define AK_SEG_TRANSFORMS_H
@@ -36,7 +39,8 @@ typedef struct ak_seg_aug {
 /* mmseg PSPNet Cityscapes train (crop crop_h x crop_w) or test pipeline settings. */
 ak_seg_aug ak_seg_aug_default(int train, int scale_long, int scale_short, int crop_h, int crop_w);
 
-/* Transform w->img (RGB) and w->lab (train ids, 1 channel, same size) into `out`. */
+/* Transform w->img (RGB) and w->lab (train ids, 1 channel, same size) into `out` (both are used
+ * as scratch). */
 int ak_seg_transform(const ak_seg_aug *aug, ak_rng rng, ak_work *w, ak_sample *out, ak_error *err);
 
 /* mmseg's crop acceptance test on a label crop: more than one class besides `ignore` and the largest

@@ -47,15 +47,15 @@ static int make_dir(const char *path, ak_error *err) {
     return AK_OK;
 }
 
-static int write_all(const ak_report_tables *t, unsigned formats, const char *out, ak_report_summary *sum,
-                     ak_error *err) {
+static int write_all(const ak_report_tables *t, const ak_report_capacity *cap, int n_cap, unsigned formats,
+                     const char *out, ak_report_summary *sum, ak_error *err) {
     ak_rep_per_class *pc = NULL;
     int n_pc = 0;
     ak_report_figures figs = {0};
     int rc = ak_rep_per_class_build(t, &pc, &n_pc, err);
     if (rc == AK_OK)
         rc = ak_report_plot_all(t, out, formats & AK_REPORT_PNG, formats & AK_REPORT_SVG, &figs, err);
-    ak_report_doc d = {t, pc, n_pc, figs.items, figs.n};
+    ak_report_doc d = {t, pc, n_pc, figs.items, figs.n, cap, n_cap};
     char path[4200];
     if (rc == AK_OK && (formats & AK_REPORT_MD)) {
         snprintf(path, sizeof path, "%s/report.md", out);
@@ -91,12 +91,16 @@ int ak_report_generate(const char *sweep_dir, const ak_report_opts *opts, ak_rep
     ak_report_sweep s;
     int rc = ak_report_collect(sweep_dir, &s, err);
     ak_report_tables t = {0};
+    ak_report_capacity *cap = NULL;
+    int n_cap = 0;
     if (rc == AK_OK)
         rc = ak_report_tables_build(&s, &t, err);
     if (rc == AK_OK)
+        rc = ak_report_capacity_collect(sweep_dir, &cap, &n_cap, err);
+    if (rc == AK_OK)
         rc = make_dir(sum->out_dir, err);
     if (rc == AK_OK)
-        rc = write_all(&t, formats, sum->out_dir, sum, err);
+        rc = write_all(&t, cap, n_cap, formats, sum->out_dir, sum, err);
     if (rc == AK_OK) {
         sum->n_runs = s.n_runs;
         sum->n_unreadable = s.n_unreadable;
@@ -111,7 +115,16 @@ int ak_report_generate(const char *sweep_dir, const ak_report_opts *opts, ak_rep
         for (int i = 0; i < s.n_runs && k < 8; i++)
             if (s.runs[i].state == AK_RR_UNREADABLE)
                 snprintf(sum->unreadable[k++], sizeof sum->unreadable[0], "%s", s.runs[i].error);
+        /* capacity tables that cannot be read count like unreadable run files */
+        sum->n_capacity = n_cap;
+        for (int i = 0; i < n_cap; i++)
+            if (cap[i].error) {
+                sum->n_unreadable++;
+                if (k < 8)
+                    snprintf(sum->unreadable[k++], sizeof sum->unreadable[0], "%s", cap[i].error);
+            }
     }
+    ak_report_capacity_free(cap, n_cap);
     ak_report_tables_free(&t);
     ak_report_sweep_free(&s);
     return rc;

@@ -9,9 +9,12 @@
  * without it is AK_EUNSUP; the default (ak_report_default_formats) includes png only when cairo is
  * there.
  *
- * Unreadable run files do not stop the report: they are listed (state "unreadable", with the
- * reason) and counted in summary->n_unreadable; the command line turns that into an error message
- * naming each file and a non-zero exit status.
+ * Avatar-capacity tables: every SWEEP_DIR/NAME.capacity.json (`akdbench avatars eval --json`) becomes
+ * a table of report.md / report.tex and lines of capacity.csv (reports/capacity.h).
+ *
+ * Unreadable run files (and capacity tables) do not stop the report: they are listed (state
+ * "unreadable", with the reason) and counted in summary->n_unreadable; the command line turns that
+ * into an error message naming each file and a non-zero exit status.
  *
  * Errors: AK_EINVAL (bad format list, no run files), AK_EIO (unreadable folder, unwritable output,
  * naming the path), AK_EUNSUP (plots without cairo), AK_ENOMEM.
@@ -44,6 +47,7 @@ typedef struct ak_report_opts {
 typedef struct ak_report_summary {
     int n_runs, n_counted, n_not_counted, n_unreadable;
     int n_rows, n_ablations, n_figures;
+    int n_capacity; /* *.capacity.json tables found (reports/capacity.h), readable or not */
     char out_dir[4096];
     char unreadable[8][1024]; /* the first reasons (each names its file) */
 } ak_report_summary;

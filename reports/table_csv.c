@@ -206,5 +206,5 @@ int ak_report_write_csv(const ak_report_doc *d, const char *dir, ak_error *err) 
         snprintf(path, sizeof path, "%s/ablation_%d.csv", dir, a + 1);
         AK_TRY(write_ablation(d->t, a, path, err));
     }
-    return AK_OK;
+    return ak_report_capacity_csv(dir, d->capacity, d->n_capacity, err);
 }

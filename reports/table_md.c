@@ -280,6 +280,7 @@ int ak_report_write_md(const ak_report_doc *d, const char *path, ak_error *err) 
                "Δ = w/ − w/o Avatars, per seed when both sides ran the same seeds (else \"unpaired\": difference of the means, std sqrt(s_w/o² + s_w/²)). [k] = sources, at the end.\n\n");
     main_table(f, t);
     ablation_tables(f, t);
+    ak_report_capacity_md(f, d->capacity, d->n_capacity);
     per_class_tables(f, d);
     figures(f, d);
     runs_table(f, t);

@@ -158,6 +158,7 @@ int ak_report_write_tex(const ak_report_doc *d, const char *path, ak_error *err)
     fputs("}}\n\n", f);
     main_table(f, d->t);
     ablations(f, d->t);
+    ak_report_capacity_tex(f, d->capacity, d->n_capacity);
     per_class(f, d);
     sources(f, d->t);
     fputs("\\end{document}\n", f);

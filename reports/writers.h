@@ -13,6 +13,7 @@
 #define AK_REPORTS_WRITERS_H
 
 #include "core/error.h"
+#include "reports/capacity.h"
 #include "reports/format.h"
 #include "reports/table.h"
 
@@ -29,13 +30,16 @@ typedef struct ak_report_doc {
     int n_per_class;
     const ak_report_figure *figures;
     int n_figures;
+    const ak_report_capacity *capacity; /* the folder's *.capacity.json tables (capacity.h) */
+    int n_capacity;
 } ak_report_doc;
 
 int ak_report_write_md(const ak_report_doc *d, const char *path, ak_error *err);
 /* Only the main table (table.md: what a benchmark run prints at its end). */
 int ak_report_write_md_table(const ak_report_doc *d, const char *path, ak_error *err);
 int ak_report_write_tex(const ak_report_doc *d, const char *path, ak_error *err);
-/* Writes dir/main.csv, dir/runs.csv, dir/per_class.csv and dir/ablation_<k>.csv (k = 1, 2, ...). */
+/* Writes dir/main.csv, dir/runs.csv, dir/per_class.csv, dir/ablation_<k>.csv (k = 1, 2, ...) and,
+ * when the folder has capacity tables, dir/capacity.csv. */
 int ak_report_write_csv(const ak_report_doc *d, const char *dir, ak_error *err);
 
 /* Shared by the writers: the cells of one main-table row as text. */

@@ -16,62 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "baselines/distiller.h"
+#include "bench/perf/det_preset.h"
 #include "core/ctx.h"
 #include "core/runtime.h"
 #include "models/detector.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void fill(float *p, int64_t n, uint64_t seed) {
-    ak_rng r = {seed, ak_rng_stream(AK_STREAM_TEST, 61, 0, 0)};
-    ak_rng_fill_uniform(r, 0, p, n);
-    for (int64_t i = 0; i < n; i++)
-        p[i] = 2.0f * p[i] - 1.0f;
-}
-
-/* Reference configs (METHODS.md Part 2, RetinaNet rows). */
-static void method_cfg(ak_run_config *c, int method) {
-    memset(c, 0, sizeof *c);
-    c->task = AK_TASK_DET;
-    c->train.seed = 1;
-    c->distill.method = method;
-    c->distill.taps.n = 5;
-    for (int l = 0; l < 5; l++)
-        snprintf(c->distill.taps.v[l], AK_CFG_NAME_LEN, "neck.p%d", l + 3);
-    c->distill.weight = 1.0;
-    c->distill.connector = method == AK_DISTILL_MSE || method == AK_DISTILL_MASKD ? AK_CONNECTOR_CONV1X1
-                                                                                  : AK_CONNECTOR_NONE;
-    c->distill.cwd.tau = 1.0;
-    c->distill.mgd.alpha = 2e-5;
-    c->distill.mgd.lambda = 0.65;
-    c->distill.fgd.temp = 0.5;
-    c->distill.fgd.alpha = 1e-3;
-    c->distill.fgd.beta = 5e-4;
-    c->distill.fgd.gamma = 5e-4;
-    c->distill.fgd.lambda = 5e-6;
-    c->distill.pkd.resize_stu = true;
-    c->distill.maskd.num_tokens = 6;
-    c->distill.maskd.weight_mask = true;
-    c->distill.maskd.custom_mask = true;
-    c->distill.maskd.custom_mask_warmup = 0; /* the customised (dearer) branch */
-    c->distill.dist.beta = 1.0;
-    c->distill.dist.gamma = 1.0;
-    c->akd.ghost_batch = 2;
-}
-
-typedef struct boxes_fixture {
-    int count[2];
-    float b0[8], b1[4];
-    const float *xyxy[2];
-    ak_gt_boxes gt;
-} boxes_fixture;
 
 /* One forward + backward of the method's distiller; seconds, or -1 on error. */
 static double time_method(ak_ctx *ctx, ak_distiller *d, float *const *s_data, float *const *t_data,
@@ -91,11 +41,11 @@ static double time_method(ak_ctx *ctx, ak_distiller *d, float *const *s_data, fl
         ak_taps_put(&st, name, s);
         ak_taps_put(&tt, name, t);
     }
-    double t0 = now_s();
+    double t0 = ak_perf_now();
     ak_tensor *L = ak_distiller_loss(ctx, d, &st, &tt, gt, 100, 7, NULL);
     if (!L || ak_backward(ctx, L) != AK_OK)
         return -1;
-    return now_s() - t0;
+    return ak_perf_now() - t0;
 }
 
 static double time_step(ak_ctx *ctx, const ak_detector *det, const float *x, const ak_det_image *imgs,
@@ -103,13 +53,13 @@ static double time_step(ak_ctx *ctx, const ak_detector *det, const float *x, con
     ak_ctx_reset(ctx);
     int64_t xs[4] = {2, 3, 512, 512};
     ak_tensor *X = ak_tensor_from(ctx, 4, xs, x);
-    double t0 = now_s();
+    double t0 = ak_perf_now();
     ak_det_losses L;
     ak_taps taps;
     ak_taps_clear(&taps);
     if (ak_detector_loss(ctx, det, X, imgs, tg, &L, &taps, NULL) != AK_OK || ak_backward(ctx, L.total) != AK_OK)
         return -1;
-    return now_s() - t0;
+    return ak_perf_now() - t0;
 }
 
 int main(int argc, char **argv) {
@@ -130,6 +80,8 @@ int main(int argc, char **argv) {
     ak_ctx ctx;
     ak_ctx_init(&ctx, 0, 0);
     ak_error err = {0};
+    ak_perf_det_batch bx;
+    ak_perf_det_batch_init(&bx);
 
     /* the student step */
     if (step_s <= 0) {
@@ -142,14 +94,10 @@ int main(int argc, char **argv) {
             return 1;
         }
         float *x = malloc((size_t)2 * 3 * 512 * 512 * sizeof *x);
-        fill(x, 2 * 3 * 512 * 512, 1);
-        const float boxes[12] = {40, 60, 200, 300, 300, 100, 480, 260, 10, 10, 120, 90};
-        const int32_t labels[3] = {1, 5, 17};
-        ak_det_target tg[2] = {{boxes, labels, NULL, 2}, {boxes + 8, labels + 2, NULL, 1}};
-        ak_det_image imgs[2] = {{512, 512, 512, 512, 1.0f, 1.0f}, {512, 512, 512, 512, 1.0f, 1.0f}};
+        ak_perf_fill(x, 2 * 3 * 512 * 512, 1, 61);
         double best = 1e30;
         for (int r = 0; r <= step_reps; r++) {
-            double t = time_step(&ctx, &det, x, imgs, tg);
+            double t = time_step(&ctx, &det, x, bx.imgs, bx.tg);
             if (t < 0) {
                 fprintf(stderr, "perf_distill: student step: %s\n", ctx.err.msg);
                 return 1;
@@ -172,19 +120,15 @@ int main(int argc, char **argv) {
         int64_t n = 2 * 256 * (64 >> l) * (64 >> l);
         s_data[l] = malloc((size_t)n * sizeof(float));
         t_data[l] = malloc((size_t)n * sizeof(float));
-        fill(s_data[l], n, 10 + l);
-        fill(t_data[l], n, 20 + l);
+        ak_perf_fill(s_data[l], n, 10 + (uint64_t)l, 61);
+        ak_perf_fill(t_data[l], n, 20 + (uint64_t)l, 61);
     }
-    boxes_fixture bx = {{2, 1}, {40, 60, 200, 300, 300, 100, 480, 260}, {10, 10, 120, 90}, {0}, {0}};
-    bx.xyxy[0] = bx.b0;
-    bx.xyxy[1] = bx.b1;
-    bx.gt = (ak_gt_boxes){2, bx.count, bx.xyxy, 512, 512, NULL};
     const int methods[7] = {AK_DISTILL_MSE, AK_DISTILL_CWD, AK_DISTILL_MGD, AK_DISTILL_FGD,
                             AK_DISTILL_PKD, AK_DISTILL_MASKD, AK_DISTILL_DIST};
     printf("%-8s %-10s %10s %10s %8s\n", "method", "connector", "fwd+bwd ms", "of step", "target");
     for (int m = 0; m < 7; m++) {
         ak_run_config cfg;
-        method_cfg(&cfg, methods[m]);
+        ak_perf_method_cfg(&cfg, methods[m]);
         ak_ctx_reset(&ctx);
         ak_taps st, tt;
         ak_taps_clear(&st);

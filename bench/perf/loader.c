@@ -3,12 +3,16 @@
  * same run.
  *
  * Rows: "decode" = ak_jpeg_read of every file in one thread (the reference rate); then the loader
- * (decode + augment + collate, batch 2, 4 batches queued) with 1 and 2 worker threads for:
+ * (decode + augment + collate into uint8 batches, batch 2, 4 batches queued) with 1 and 2 worker
+ * threads for:
  *   light  = mmdet pipeline at the image's own scale (flip, normalise, pad to 32), what a CPU run
  *            trains on;
  *   mmdet  = Resize(1333, 800, keep_ratio) + flip + normalise + pad (the paper's scale).
- * "decode+normalise" = the light pipeline's work in a plain loop without the loader, to separate
- * the cost of writing float32 batches (memory bandwidth) from the loader's own overhead.
+ * The flip / normalise / pad of the image happen in the consumer's input step (ak_batch_input,
+ * datasets/batch_input.h), as in training: "input step" = its cost per image on the consumer thread
+ * (float32 output, what the loader workers used to write), next to the float copy the consumer made
+ * before (ak_tensor_from of the float batch); "decode+normalise" = decode and that same pass in a
+ * plain loop, one thread (the old per-image work of a worker).
  * "per thread" = loader rate / (threads x decode rate): the target is >= 0.8 for the light pipeline;
  * also as CPU time (decode CPU per image / loader CPU per image), which other load on a shared
  * machine disturbs less than wall time.
@@ -28,6 +32,7 @@
 #include <unistd.h>
 
 #include "core/runtime.h"
+#include "datasets/batch_input.h"
 #include "datasets/geometry.h"
 #include "datasets/jpeg_io.h"
 #include "datasets/loader.h"
@@ -102,10 +107,12 @@ static double decode_normalize_rate(const ak_coco_dataset *ds, int reps, double 
     return best;
 }
 
-/* Images per second through the loader (best of reps epochs); *bound receives the bytes held in
- * sample and batch buffers at the end. */
+/* Images per second through the loader (best of reps epochs); *bytes receives the bytes held in
+ * sample and batch buffers at the end; with `input` set the consumer also makes the network input
+ * of every batch (ak_batch_input) and copies it once more (ak_tensor_from, what the consumer did
+ * with the float batches before): input_s[0] / [1] receive their best times per image. */
 static double loader_rate(const ak_coco_dataset *ds, const ak_det_aug *aug, int workers, int reps, double *checksum,
-                          double *cpu_per_img, int64_t *bytes) {
+                          double *cpu_per_img, int64_t *bytes, ak_ctx *input, double input_s[2]) {
     ak_det_source src = {ds, *aug};
     ak_loader_cfg cfg = {ak_det_source_make(&src), 2, 1, 0, 1, workers, 4, AK_BAD_SAMPLE_ERROR, 0};
     ak_loader *ld;
@@ -126,9 +133,24 @@ static double loader_rate(const ak_coco_dataset *ds, const ak_det_aug *aug, int 
         const ak_batch *b;
         int64_t n = 0;
         int rc;
+        double in_s[2] = {0.0, 0.0};
         while ((rc = ak_loader_next(ld, &b, &err)) == 1) {
             n += b->n;
-            *checksum += b->images[0]; /* touch the batch like a consumer would */
+            *checksum += b->pixels[0]; /* touch the batch like a consumer would */
+            if (input) {
+                ak_ctx_reset(input);
+                const double t1 = now();
+                const ak_tensor *x = ak_batch_input(input, b);
+                const double t2 = now();
+                const ak_tensor *y = x ? ak_tensor_from(input, 4, x->shape, x->data) : NULL;
+                in_s[0] += t2 - t1;
+                in_s[1] += now() - t2;
+                if (!y) {
+                    fprintf(stderr, "perf_loader: %s\n", input->err.msg);
+                    exit(1);
+                }
+                *checksum += y->data[0];
+            }
         }
         if (rc != 0) {
             fprintf(stderr, "perf_loader: %s\n", err.msg);
@@ -138,6 +160,9 @@ static double loader_rate(const ak_coco_dataset *ds, const ak_det_aug *aug, int 
         const double rate = (double)n / (now() - t0), c = (cpu() - c0) / (double)n;
         best = rate > best ? rate : best;
         *cpu_per_img = c < *cpu_per_img ? c : *cpu_per_img;
+        for (int k = 0; input && k < 2; k++)
+            if (r == 0 || in_s[k] / (double)n < input_s[k])
+                input_s[k] = in_s[k] / (double)n;
     }
     *bytes = ak_loader_bytes(ld);
     ak_loader_close(ld);
@@ -216,10 +241,27 @@ int main(int argc, char **argv) {
                 continue;
             double c;
             int64_t bytes;
-            const double r = loader_rate(&ds, pipes[p].aug, workers, reps, &checksum, &c, &bytes);
+            const double r = loader_rate(&ds, pipes[p].aug, workers, reps, &checksum, &c, &bytes, NULL, NULL);
             printf("loader %-14s %d thr  %9.1f img/s   %6.2f ms CPU/img   per thread %.2f of decode (wall), %.2f (CPU)"
-                   "   buffers %.0f MB\n", pipes[p].name, workers, r, 1e3 * c, r / (workers * dec), dec_cpu / c, bytes / 1e6);
+                   "   buffers %.1f MB\n", pipes[p].name, workers, r, 1e3 * c, r / (workers * dec), dec_cpu / c, bytes / 1e6);
         }
+    if (!only || !strncmp(only, "light", strlen(only))) {
+        /* The consumer's share: the input step on the training thread, measured while one worker
+         * loads (the training loop's situation). */
+        ak_ctx ctx;
+        const size_t arena = (size_t)4 * 3 * (size_t)ak_round_up(h, 32) * (size_t)ak_round_up(w, 32) * sizeof(float) + 8192;
+        if (ak_ctx_init(&ctx, arena, 0) != AK_OK) {
+            fprintf(stderr, "perf_loader: %s\n", ctx.err.msg);
+            return 1;
+        }
+        double c, in_s[2] = {0.0, 0.0};
+        int64_t bytes;
+        loader_rate(&ds, &light, 1, reps, &checksum, &c, &bytes, &ctx, in_s);
+        printf("%-28s %9.1f img/s   %6.2f ms/img on the consumer (ak_batch_input: flip + normalise + pad to float32);"
+               " the float copy it replaces (ak_tensor_from): %.2f ms/img\n", "input step (light)", 1.0 / in_s[0],
+               1e3 * in_s[0], 1e3 * in_s[1]);
+        ak_ctx_free(&ctx);
+    }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("memory: peak RSS %.1f MB; loader buffers = (queue 4 + 1) batches of 2 samples + scratch per worker, "

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bench/train/det_batch.h"
+#include "datasets/batch_input.h"
 
 static int append(ak_coco_dets *all, const ak_coco_dets *more, ak_error *err) {
     if (!more->n)
@@ -29,8 +30,7 @@ int ak_det_evaluate(ak_ctx *ctx, const ak_net *net, ak_loader *val, const ak_coc
     const ak_batch *b;
     while ((rc = ak_loader_next(val, &b, err)) == 1) {
         ak_ctx_reset(ctx);
-        int64_t shape[4] = {b->n, 3, b->h, b->w};
-        ak_tensor *x = ak_tensor_from(ctx, 4, shape, b->images);
+        ak_tensor *x = ak_batch_input(ctx, b);
         ak_det_image *imgs;
         ak_det_target *tg;
         ak_det_result res[64];

@@ -8,6 +8,7 @@
 #include "baselines/maskd_det.h"
 #include "baselines/maskd_seg.h"
 #include "bench/train/det_batch.h"
+#include "datasets/batch_input.h"
 
 /* The stage's own loader and its position. */
 typedef struct stage_data {
@@ -30,10 +31,7 @@ static const ak_batch *next_batch(ak_ctx *ctx, stage_data *s) {
     return NULL;
 }
 
-static ak_tensor *batch_images(ak_ctx *ctx, const ak_batch *b) {
-    int64_t shape[4] = {b->n, 3, b->h, b->w};
-    return ak_tensor_from(ctx, 4, shape, b->images);
-}
+static ak_tensor *batch_images(ak_ctx *ctx, const ak_batch *b) { return ak_batch_input(ctx, b); }
 
 static int seg_batch(ak_ctx *ctx, void *user, int64_t iter, ak_tensor **x, const uint8_t **labels, int64_t *lab_h,
                      int64_t *lab_w) {

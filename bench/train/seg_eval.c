@@ -6,6 +6,7 @@
 
 #include "core/ops/resize.h"
 #include "core/ops/shape.h"
+#include "datasets/batch_input.h"
 
 static int predict_sample(ak_ctx *ctx, ak_tensor *logits, int i, const ak_sample *s, uint8_t *pred) {
     ak_tensor *li = ak_slice(ctx, logits, 0, i, i + 1, 1);
@@ -29,8 +30,7 @@ int ak_seg_evaluate(ak_ctx *ctx, const ak_net *net, ak_loader *val, int num_clas
     const ak_batch *b;
     while ((rc = ak_loader_next(val, &b, err)) == 1) {
         ak_ctx_reset(ctx);
-        int64_t shape[4] = {b->n, 3, b->h, b->w};
-        ak_tensor *x = ak_tensor_from(ctx, 4, shape, b->images);
+        ak_tensor *x = ak_batch_input(ctx, b);
         ak_seg_outputs o;
         ak_rng unused = {0, 0};
         if (!x || ak_segmentor_forward(ctx, &net->seg, x, false, unused, &o, NULL) != AK_OK) {

@@ -21,6 +21,7 @@
 #include "core/optim.h"
 #include "core/runtime.h"
 #include "core/schedule.h"
+#include "datasets/batch_input.h"
 #include "store/akd_config.h"
 #include "store/checkpoint.h"
 #include "store/fsutil.h"
@@ -223,8 +224,7 @@ static ak_tensor *task_loss(trainer *t, const ak_batch *b, int64_t it, ak_tensor
 static int train_step(trainer *t, const ak_batch *b, int64_t it, ak_train_row *row, ak_error *err) {
     ak_ctx *ctx = &t->ctx;
     ak_ctx_reset(ctx);
-    int64_t shape[4] = {b->n, 3, b->h, b->w};
-    ak_tensor *x = ak_tensor_from(ctx, 4, shape, b->images);
+    ak_tensor *x = ak_batch_input(ctx, b); /* flip + normalise + pad: the network's first step */
     ak_taps s_taps;
     ak_taps_clear(&s_taps);
     ak_tensor *task = x ? task_loss(t, b, it, x, t->has_teacher ? &s_taps : NULL) : NULL;

@@ -140,10 +140,10 @@ static inline ak_tensor *tb_mgd_fwd(ak_ctx *ctx, ak_distill_loss *l, const ak_di
 
 static inline void tb_destroy(ak_distill_loss *l) { (void)l; }
 
-static const ak_distill_loss_ops tb_mse_ops = {"mse", tb_mse_fwd, tb_destroy};
-static const ak_distill_loss_ops tb_cwd_ops = {"cwd", tb_cwd_fwd, tb_destroy};
-static const ak_distill_loss_ops tb_pkd_ops = {"pkd", tb_pkd_fwd, tb_destroy};
-static const ak_distill_loss_ops tb_mgd_ops = {"mgd", tb_mgd_fwd, tb_destroy};
+static const ak_distill_loss_ops tb_mse_ops = {"mse", tb_mse_fwd, tb_destroy, NULL};
+static const ak_distill_loss_ops tb_cwd_ops = {"cwd", tb_cwd_fwd, tb_destroy, NULL};
+static const ak_distill_loss_ops tb_pkd_ops = {"pkd", tb_pkd_fwd, tb_destroy, NULL};
+static const ak_distill_loss_ops tb_mgd_ops = {"mgd", tb_mgd_fwd, tb_destroy, NULL};
 
 static inline ak_distill_loss tb_loss(const ak_distill_loss_ops *ops, tb_state *st, const char *tap) {
     ak_distill_loss l;

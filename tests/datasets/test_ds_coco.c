@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "aktest.h"
+#include "datasets/batch_input.h"
 #include "datasets/coco_dataset.h"
 #include "datasets/det_transforms.h"
 #include "datasets/jpeg_io.h"
@@ -103,8 +104,9 @@ START_TEST(det_source_without_resize) {
     ck_assert(out.pad_h == 32 && out.pad_w == 32 && out.n_boxes == 2 && out.n_ignore == 1 && !out.flipped);
     assert_box(out.boxes, 1, 2, 5, 5);
     const float v = (float)((double)(82.0f - (float)123.675) * (1.0 / (double)(float)58.395));
-    ck_assert_msg(out.image[0] == v && out.image[8] == 0.0f, "normalised %g (want %g), pad %g", out.image[0], v,
-                  out.image[8]);
+    float x[3 * 32 * 32]; /* the network's input (the input step normalises and pads) */
+    ak_sample_normalize(&out, x, out.pad_h, out.pad_w);
+    ck_assert_msg(out.image[0] == 82 && x[0] == v && x[8] == 0.0f, "normalised %g (want %g), pad %g", x[0], v, x[8]);
     ak_sample_free(&out);
     ak_work_free(&w);
     ak_coco_dataset_close(&ds);
@@ -280,6 +282,12 @@ START_TEST(bad_image_files) {
 }
 END_TEST
 
+static uint8_t *count_reserve(void *ctx, int h, int w, int channels, ak_error *err) {
+    (void)h, (void)w, (void)channels, (void)err;
+    ++*(int *)ctx;
+    return NULL;
+}
+
 START_TEST(decoded_size_must_match_json) {
     char *j = json3("{\"id\": 42, \"width\": 6, \"height\": 8, \"file_name\": \"000000000042.jpg\"}",
                     "{\"id\": 1, \"image_id\": 42, \"category_id\": 3, \"bbox\": [1, 1, 2, 2], \"area\": 4, \"iscrowd\": 0}");
@@ -291,6 +299,24 @@ START_TEST(decoded_size_must_match_json) {
     int rc = ak_coco_dataset_decode(&ds, 0, &im, &err);
     ds_assert_msg_has(rc, AK_EFORMAT, err.msg, "000000000042.jpg", "decoded 6x8", "images[0].width/height say 8x6");
     ak_image_free(&im);
+    /* into a caller's destination (the loader's batch slot): refused before anything is written */
+    int asked = 0;
+    ak_error_clear(&err);
+    rc = ak_coco_dataset_decode_to(&ds, 0, count_reserve, &asked, &err);
+    ds_assert_msg_has(rc, AK_EFORMAT, err.msg, "000000000042.jpg", "decoded 6x8", "images[0].width/height say 8x6");
+    ck_assert_int_eq(asked, 0);
+    /* the same through the det source without resize, which decodes straight into the sample */
+    ak_det_source src = {&ds, ak_det_aug_default(1, 0, 0)};
+    ak_source so = ak_det_source_make(&src);
+    ak_work w;
+    memset(&w, 0, sizeof w);
+    ak_sample out;
+    memset(&out, 0, sizeof out);
+    ak_error_clear(&err);
+    rc = so.load(so.self, 0, ak_aug_rng(1, 0, 0), &w, &out, &err);
+    ds_assert_msg_has(rc, AK_EFORMAT, err.msg, "000000000042.jpg", "decoded 6x8", "images[0].width/height say 8x6");
+    ak_sample_free(&out);
+    ak_work_free(&w);
     ak_coco_dataset_close(&ds);
     ds_rmtree(tmp);
     free(tmp);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aktest.h"
+#include "datasets/batch_input.h"
 #include "datasets/loader.h"
 #include "datasets/synth_cityscapes.h"
 #include "datasets/synth_coco.h"
@@ -17,13 +18,23 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n) {
     return h;
 }
 
+/* The network's input made of a batch (caller frees). */
+static float *batch_floats(const ak_batch *b) {
+    float *x = malloc(sizeof(float) * 3 * (size_t)b->n * (size_t)b->h * (size_t)b->w);
+    ck_assert(x != NULL);
+    ak_batch_normalize(b, x);
+    return x;
+}
+
 /* Everything a consumer can see in a batch. */
 static uint64_t batch_digest(const ak_batch *b) {
     uint64_t h = 1469598103934665603ull;
     h = fnv(h, &b->n, sizeof b->n);
     h = fnv(h, &b->h, sizeof b->h);
     h = fnv(h, &b->w, sizeof b->w);
-    h = fnv(h, b->images, sizeof(float) * 3 * (size_t)b->n * (size_t)b->h * (size_t)b->w);
+    float *x = batch_floats(b);
+    h = fnv(h, x, sizeof(float) * 3 * (size_t)b->n * (size_t)b->h * (size_t)b->w);
+    free(x);
     h = fnv(h, b->labels, (size_t)b->n * (size_t)b->lab_h * (size_t)b->lab_w);
     for (int i = 0; i < b->n; i++) {
         const ak_sample *s = b->samples[i];
@@ -266,8 +277,12 @@ START_TEST(stop_restart_close) {
             ;
         bytes[e] = ak_loader_bytes(ld);
     }
-    /* (1 queued + 1 held) batches of 2 images of at most 3 x 64 x 96 floats; scratch for 2 workers */
-    const int64_t bound = 2 * 2 * 3 * 64 * 96 * 4 + 2 * (4 * 48 * 64 * 3 + 64 * 96 * 3) + 4096;
+    /* loader.h's bound: (1 queued + 1 held) batches of 2 uint8 images of at most 64 x 96 (48x64
+     * resized to 64x85, padded to 32), no label maps; scratch for 2 workers (images of at most 64 x 85
+     * pixels); 4096 for the box arrays. Below the float32 batches alone (what the loader held before
+     * the input step moved to the consumer). */
+    const int64_t bound = 2 * 2 * (3 * 64 * 96) + 2 * (64 * 85 * 8 + 3 * 64 * 96) + 4096;
+    ck_assert_int_lt(bound, 2 * 2 * 3 * 64 * 96 * 4);
     /* (only the small box arrays may still grow when a sample with more boxes comes along) */
     ck_assert_msg(bytes[3] - bytes[1] < 1024 && bytes[1] > 0 && bytes[3] <= bound, "bytes %lld %lld %lld, bound %lld",
                   (long long)bytes[1], (long long)bytes[2], (long long)bytes[3], (long long)bound);
@@ -308,17 +323,19 @@ START_TEST(mixed_sizes_pad_to_the_largest) {
         const ak_batch *b;
         ck_assert_msg(ak_loader_next(ld, &b, &err) == 1, "%s", err.msg);
         ck_assert(b->n == 4 && b->h == 7 && b->w == 10);
+        float *in = batch_floats(b);
         const int sizes[4][3] = {{6, 8, 82}, {7, 10, 47}, {6, 6, 140}, {5, 9, 45}}; /* h, w, grey */
         for (int i = 0; i < 4; i++) {
             ck_assert(b->samples[i]->img_h == sizes[i][0] && b->samples[i]->img_w == sizes[i][1]);
             const float v = (float)((double)((float)sizes[i][2] - (float)123.675) * (1.0 / (double)(float)58.395));
             for (int y = 0; y < 7; y++)
                 for (int x = 0; x < 10; x++) {
-                    const float got = b->images[((size_t)i * 3 * 7 + (size_t)y) * 10 + (size_t)x];
+                    const float got = in[((size_t)i * 3 * 7 + (size_t)y) * 10 + (size_t)x];
                     const float want = y < sizes[i][0] && x < sizes[i][1] ? v : 0.0f;
                     ck_assert_msg(got == want, "mode %d sample %d (%d, %d): %g want %g", mode, i, y, x, got, want);
                 }
         }
+        free(in);
         dig[mode] = batch_digest(b);
         ak_loader_close(ld);
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "aktest.h"
+#include "datasets/batch_input.h"
 #include "datasets/det_transforms.h"
 #include "datasets/geometry.h"
 #include "datasets/photometric.h"
@@ -220,7 +221,7 @@ START_TEST(det_pipeline_matches_mmdet) {
         ck_assert_int_eq(ak_image_reserve(&wk.img, h, w, 3, &err), AK_OK);
         memcpy(wk.img.data, u8("det_img", h * w * 3), (size_t)h * w * 3);
         const float ign[4] = {1, 1, 5, 5};
-        ck_assert_int_eq(ak_det_transform(&aug, ak_aug_rng(1, 0, 0), &wk, boxes, labels, 3, ign, 1, &s, &err), AK_OK);
+        ck_assert_int_eq(ak_det_transform(&aug, ak_aug_rng(1, 0, 0), &wk.img, boxes, labels, 3, ign, 1, &s, &err), AK_OK);
         ck_assert_int_eq(s.img_h, 24);
         ck_assert_int_eq(s.img_w, 32);
         ck_assert_int_eq(s.pad_h, 32);
@@ -229,8 +230,9 @@ START_TEST(det_pipeline_matches_mmdet) {
         ck_assert(s.scale_w == scale[0] && s.scale_h == scale[1]);
         char name[32];
         snprintf(name, sizeof name, "det%d_img", flip);
-        float *want = f32(name, 3 * 32 * 32);
-        ak_assert_bitwise(name, s.image, want, 3 * 32 * 32);
+        float *want = f32(name, 3 * 32 * 32), x[3 * 32 * 32];
+        ak_sample_normalize(&s, x, s.pad_h, s.pad_w); /* the network's input step: flip, normalise, pad */
+        ak_assert_bitwise(name, x, want, 3 * 32 * 32);
         snprintf(name, sizeof name, "det%d_boxes", flip);
         float *wb = f32(name, 12);
         ak_assert_bitwise(name, s.boxes, wb, 12);
@@ -277,8 +279,9 @@ START_TEST(seg_pipeline_matches_mmseg) {
         ck_assert(s.pad_h == 24 && s.pad_w == 40 && s.lab_h == 24 && s.lab_w == 40);
         char name[32];
         snprintf(name, sizeof name, "seg%d_img", flip);
-        float *want = f32(name, 3 * 24 * 40);
-        ak_assert_bitwise(name, s.image, want, 3 * 24 * 40);
+        float *want = f32(name, 3 * 24 * 40), x[3 * 24 * 40];
+        ak_sample_normalize(&s, x, s.pad_h, s.pad_w); /* the network's input step: flip, normalise, pad */
+        ak_assert_bitwise(name, x, want, 3 * 24 * 40);
         snprintf(name, sizeof name, "seg%d_lab", flip);
         assert_bytes(name, s.label, u8(name, 24 * 40), 24 * 40);
         free(want);
@@ -336,8 +339,8 @@ START_TEST(crop_retries_like_mmseg) {
         load_seg(&wk, img, lab, H, W);
         ck_assert_int_eq(ak_seg_transform(&aug, rng, &wk, &s, &err), AK_OK);
         ck_assert(s.img_h == H && s.img_w == 4);
-        /* recover the crop's x offset from the first label row and the image ramp */
-        const uint8_t *row = wk.img.data;
+        /* recover the crop's x offset from the image ramp (the sample's uint8 image) */
+        const uint8_t *row = s.image;
         ck_assert_msg(row[0] == (uint8_t)(expect_x * 20), "sample %lld: crop starts at x=%d, expected x=%d",
                       (long long)idx, row[0] / 20, expect_x);
         ak_sample_free(&s);
