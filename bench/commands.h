@@ -24,5 +24,6 @@ int ak_cmd_eval_coco(int argc, char **argv);
 int ak_cmd_eval_seg(int argc, char **argv);
 int ak_cmd_report(int argc, char **argv);
 int ak_cmd_avatars(int argc, char **argv);
+int ak_cmd_export(int argc, char **argv);
 
 #endif

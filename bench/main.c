@@ -16,6 +16,7 @@ static const ak_command commands[] = {
     {"report", "SWEEP_DIR [--format md,tex,csv,png,svg] [--out DIR]", "paper-style tables and plots from a sweep's run files", ak_cmd_report},
     {"eval-seg", "GT_DIR PRED_DIR [--json OUT]", "Cityscapes mIoU / aAcc / mAcc of label PNG folders", ak_cmd_eval_seg},
     {"avatars", "eval CONFIG.yaml [--weights W] [--k 1,2,4,8] [--p ...]", "avatar capacity: the teacher on K averaged avatars of its features vs vanilla", ak_cmd_avatars},
+    {"export", "RUN.h5|CKPT --out FILE [--format F] [--key-style S]", "the student's weights as a plain state dict (safetensors / HDF5)", ak_cmd_export},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -9,7 +9,7 @@ ak_detector_cfg ak_detector_cfg_preset(ak_det_head_kind kind, ak_det_style style
     memset(&c, 0, sizeof c);
     c.kind = kind;
     c.style = style;
-    ak_resnet_cfg b = {depth, 1.0f, false, false, 1, true};
+    ak_resnet_cfg b = {depth, 1.0f, false, false, 1, true, false};
     c.backbone = b;
     c.freeze_bn_affine = style == AK_DET_TORCHVISION;
     const int zero[4] = {0, 0, 0, 0};

@@ -29,17 +29,19 @@ static int conv_bn(ak_conv_layer *c, ak_bn_layer *bn, ak_params *ps, const char 
     return ak_bn_layer_init(bn, ps, bn_name, cout, err);
 }
 
-static int block_init(ak_resnet_block *b, ak_params *ps, const char *name, bool bottleneck, int cin, int planes,
-                      int stride, int dilation, uint64_t seed, ak_error *err) {
+static int block_init(ak_resnet_block *b, ak_params *ps, const char *name, bool bottleneck, bool caffe, int cin,
+                      int planes, int stride, int dilation, uint64_t seed, ak_error *err) {
     char cn[AK_NAME_LEN], bn[AK_NAME_LEN];
     int expansion = bottleneck ? 4 : 1, cout = planes * expansion;
     memset(b, 0, sizeof *b);
     if (bottleneck) {
+        /* mmdet Bottleneck: style 'pytorch' strides the 3x3 conv2, style 'caffe' the 1x1 conv1. */
+        int s1 = caffe ? stride : 1, s2 = caffe ? 1 : stride;
         b->n_conv = 3;
         AK_TRY(conv_bn(&b->conv[0], &b->bn[0], ps, ak_name(cn, "%s.conv1", name), ak_name(bn, "%s.bn1", name), cin,
-                       planes, 1, 1, 0, 1, seed, err));
+                       planes, 1, s1, 0, 1, seed, err));
         AK_TRY(conv_bn(&b->conv[1], &b->bn[1], ps, ak_name(cn, "%s.conv2", name), ak_name(bn, "%s.bn2", name),
-                       planes, planes, 3, stride, dilation, dilation, seed, err));
+                       planes, planes, 3, s2, dilation, dilation, seed, err));
         AK_TRY(conv_bn(&b->conv[2], &b->bn[2], ps, ak_name(cn, "%s.conv3", name), ak_name(bn, "%s.bn3", name),
                        planes, cout, 1, 1, 0, 1, seed, err));
     } else {
@@ -97,8 +99,8 @@ int ak_resnet_init(ak_resnet *net, ak_params *ps, const char *prefix, const ak_r
             ak_name(name, "%s.layer%d.%d", prefix, s + 1, b);
             /* The first block of a dilated stage keeps half the dilation (contract_dilation). */
             int dil = b == 0 && dilations[s] > 1 ? dilations[s] / 2 : dilations[s];
-            AK_TRY(block_init(&net->blocks[s][b], ps, name, bottleneck, cin, planes, b == 0 ? strides[s] : 1, dil,
-                              seed, err));
+            AK_TRY(block_init(&net->blocks[s][b], ps, name, bottleneck, cfg->caffe_style, cin, planes,
+                              b == 0 ? strides[s] : 1, dil, seed, err));
             cin = planes * expansion;
         }
         net->out_channels[s] = cin;

@@ -1,6 +1,8 @@
 /* ResNet-18/34/50/101 backbones (torchvision layout, "pytorch" style: the stride sits in the 3x3
- * conv), with the mmseg "V1c" deep stem, the dilated D8 variant, frozen stages, BN in eval mode, and
- * a width multiplier for small CPU presets.
+ * conv), with mmdet's "caffe" style (caffe_style: a Bottleneck's stride sits in its first 1x1 conv
+ * instead, as in the caffe / detectron checkpoints mmdet's FCOS configs load; BasicBlocks have no
+ * such choice), the mmseg "V1c" deep stem, the dilated D8 variant, frozen stages, BN in eval mode,
+ * and a width multiplier for small CPU presets.
  *
  * Parameter names (prefix given by the caller, usually "backbone"): torchvision / mmdet keys:
  *   <p>.conv1, <p>.bn1                              plain stem (7x7/2 conv, BN, ReLU, 3x3/2 max-pool)
@@ -30,6 +32,7 @@ typedef struct ak_resnet_cfg {
     bool dilated;       /* D8: output stride 8 */
     int frozen_stages;  /* -1: none; 0: stem; k: stem and layer1..k (params frozen, BN eval) */
     bool norm_eval;     /* every BN uses running statistics (and is not updated) */
+    bool caffe_style;   /* mmdet style='caffe': Bottleneck stride on conv1 (1x1), not conv2 (3x3) */
 } ak_resnet_cfg;
 
 typedef struct ak_resnet_block {

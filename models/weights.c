@@ -1,77 +1,207 @@
-/* See weights.h. */
+/* Strict weight import: one matching path for every file format and key scheme. See weights.h. */
 #include "models/weights.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/hash.h"
-#include "store/safetensors.h"
+#include "models/weight_keys.h"
 
-static bool ignored(const char *key, const char *const *ignore, int n) {
-    for (int i = 0; i < n; i++)
-        if (strncmp(key, ignore[i], strlen(ignore[i])) == 0)
-            return true;
-    return false;
+static bool starts(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+
+static bool is_counter(const char *name) {
+    size_t n = strlen(name), k = strlen("num_batches_tracked");
+    return n >= k && strcmp(name + n - k, "num_batches_tracked") == 0;
 }
 
-/* Append "name" to a bounded comma list, counting everything. */
-static void note(char *list, size_t cap, int *count, const char *name) {
-    if (*count < 6) {
-        size_t len = strlen(list);
-        snprintf(list + len, cap - len, "%s%s", len ? ", " : "", name);
+/* A bounded list of names for the error message: what does not fit is only counted. */
+typedef struct name_list {
+    char text[240];
+    int n, shown;
+} name_list;
+
+static void note(name_list *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(name_list *l, const char *fmt, ...) {
+    char item[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(item, sizeof item, fmt, ap);
+    va_end(ap);
+    size_t used = strlen(l->text);
+    if (used + strlen(item) + 3 < sizeof l->text || l->shown == 0) { /* the first one always (cut) */
+        snprintf(l->text + used, sizeof l->text - used, "%s%s", l->shown ? ", " : "", item);
+        l->shown++;
     }
-    (*count)++;
+    l->n++;
 }
 
-int ak_load_weights_safetensors(ak_params *ps, const char *prefix, const char *path, const char *const *ignore_prefixes,
-                                int n_ignore, char *sha256_hex, ak_error *err) {
-    ak_safetensors st;
-    AK_TRY(ak_safetensors_open(&st, path, err));
-    size_t plen = strlen(prefix);
-    int *src = malloc((size_t)(ps->n > 0 ? ps->n : 1) * sizeof *src); /* file entry of each param */
-    bool *used = calloc((size_t)(st.n > 0 ? st.n : 1), sizeof *used);
-    char missing[512] = "", unexpected[512] = "", misshaped[512] = "";
-    int n_missing = 0, n_unexpected = 0, n_misshaped = 0;
-    for (int i = 0; i < ps->n; i++) {
-        src[i] = -1;
-        const char *name = ps->items[i].name;
-        if (strncmp(name, prefix, plen) != 0)
-            continue;
-        for (int k = 0; k < st.n && src[i] < 0; k++)
-            if (strcmp(st.entries[k].name, name + plen) == 0 || strcmp(st.entries[k].name, name) == 0)
-                src[i] = k;
-        if (src[i] < 0) {
-            if (!strstr(name, "num_batches_tracked"))
-                note(missing, sizeof missing, &n_missing, name);
-            continue;
+static void emit(char *buf, size_t len, const char *what, const name_list *l) {
+    if (l->n == 0)
+        return;
+    size_t used = strlen(buf);
+    snprintf(buf + used, len - used, "%s%d %s [%s%s]", used ? "; " : "", l->n, what, l->text,
+             l->n > l->shown ? ", ..." : "");
+}
+
+static void shape_str(int ndim, const int64_t *shape, char *buf, size_t len) {
+    size_t o = (size_t)snprintf(buf, len, "(");
+    for (int i = 0; i < ndim && o < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%lld", i ? "," : "", (long long)shape[i]);
+    if (o < len)
+        snprintf(buf + o, len - o, ")");
+}
+
+/* Same shape, a 0-d scalar and a one-element 1-d tensor counting as the same (PyTorch versions differ). */
+static bool same_shape(const ak_wf_entry *e, const ak_tensor *t) {
+    if (e->numel != t->numel)
+        return false;
+    if (e->ndim != t->ndim)
+        return t->numel == 1 && e->ndim <= 1 && t->ndim <= 1;
+    for (int d = 0; d < t->ndim; d++)
+        if (e->shape[d] != t->shape[d])
+            return false;
+    return true;
+}
+
+/* The file-key prefix of a sub-module scope (see weights.h): the first candidate that starts a key. */
+static const char *scope_prefix(const ak_weights_file *wf, const char *scope) {
+    const char *cand[2] = {strcmp(scope, "backbone.") == 0 ? "backbone.body." : NULL, scope};
+    for (int c = 0; c < 2; c++)
+        for (int k = 0; cand[c] && k < wf->n; k++)
+            if (starts(wf->entries[k].name, cand[c]))
+                return cand[c];
+    return "";
+}
+
+static ak_key_style resolve_style(const ak_weights_file *wf, ak_key_style style, bool ours_layout, ak_error *err,
+                                  int *rc) {
+    if (style != AK_KEYS_AUTO)
+        return style;
+    if (ours_layout)
+        return AK_KEYS_OURS;
+    const char **keys = malloc((size_t)(wf->n > 0 ? wf->n : 1) * sizeof *keys);
+    if (!keys) {
+        *rc = ak_error_set(err, AK_ENOMEM, "%s: out of memory", wf->path);
+        return AK_KEYS_OURS;
+    }
+    for (int k = 0; k < wf->n; k++)
+        keys[k] = wf->entries[k].name;
+    ak_key_style s = ak_key_style_detect(keys, wf->n);
+    free(keys);
+    return s;
+}
+
+typedef struct match {
+    int *src;   /* per registry entry: file entry, or -1 */
+    bool *used; /* per file entry */
+    name_list missing, unexpected, misshaped, dtype, nomap;
+    int skipped;
+} match;
+
+static void match_entry(match *mt, const ak_weights_file *wf, const ak_param *p, int i, const char *want) {
+    int k = ak_weights_file_find(wf, want);
+    if (k < 0) {
+        if (!is_counter(p->name)) {
+            if (strcmp(want, p->name) == 0)
+                note(&mt->missing, "%s", p->name);
+            else
+                note(&mt->missing, "%s as '%s'", p->name, want);
         }
-        const ak_st_entry *e = &st.entries[src[i]];
-        const ak_tensor *t = ps->items[i].t;
-        bool same = e->numel == t->numel && (e->ndim == t->ndim || (e->ndim == 0 && t->numel == 1));
-        for (int d = 0; same && d < t->ndim && d < e->ndim; d++)
-            same = e->shape[d] == t->shape[d];
-        if (!same)
-            note(misshaped, sizeof misshaped, &n_misshaped, name);
-        used[src[i]] = true;
+        return;
     }
-    for (int k = 0; k < st.n; k++)
-        if (!used[k] && !ignored(st.entries[k].name, ignore_prefixes, n_ignore))
-            note(unexpected, sizeof unexpected, &n_unexpected, st.entries[k].name);
+    const ak_wf_entry *e = &wf->entries[k];
+    mt->used[k] = true;
+    mt->src[i] = k;
+    if (!same_shape(e, p->t)) {
+        char a[96], b[96];
+        shape_str(e->ndim, e->shape, a, sizeof a);
+        shape_str(p->t->ndim, p->t->shape, b, sizeof b);
+        note(&mt->misshaped, "%s: file %s, model %s", e->name, a, b);
+    }
+    if (e->kind == AK_WF_OTHER || (e->kind == AK_WF_INT && !is_counter(p->name)))
+        note(&mt->dtype, "%s is %s", e->name, e->dtype);
+}
+
+int ak_load_weights(ak_params *ps, const char *path, const ak_weights_opts *o, ak_weights_info *info, ak_error *err) {
+    const char *scope = o && o->scope ? o->scope : "";
+    if (scope[0] && scope[strlen(scope) - 1] != '.')
+        return ak_error_set(err, AK_EINVAL, "%s: weight scope '%s' must be '' or end with '.'", path, scope);
+    ak_weights_file wf;
+    AK_TRY(ak_weights_file_open(&wf, path, err));
+    bool ours_layout = starts(wf.layout, "akdbench-") && strcmp(wf.layout, AK_WEIGHTS_FORMAT) != 0;
     int rc = AK_OK;
-    if (n_missing || n_unexpected || n_misshaped)
-        rc = ak_error_set(err, AK_EFORMAT,
-                          "%s: weights do not match the model under '%s': %d missing [%s]; %d unexpected [%s]; "
-                          "%d mis-shaped [%s]",
-                          path, prefix, n_missing, missing, n_unexpected, unexpected, n_misshaped, misshaped);
+    ak_key_style style = resolve_style(&wf, o ? o->style : AK_KEYS_AUTO, ours_layout, err, &rc);
+    ak_key_model model;
+    ak_key_model_init(&model);
+    for (int i = 0; i < ps->n; i++)
+        ak_key_model_add(&model, ps->items[i].name);
+    if (rc == AK_OK && !scope[0])
+        rc = ak_key_style_check(style, &model, path, err);
+    const char *fp = scope[0] ? scope_prefix(&wf, scope) : "";
+    size_t slen = strlen(scope);
+
+    match mt;
+    memset(&mt, 0, sizeof mt);
+    mt.src = malloc((size_t)(ps->n > 0 ? ps->n : 1) * sizeof *mt.src);
+    mt.used = calloc((size_t)(wf.n > 0 ? wf.n : 1), sizeof *mt.used);
+    if (rc == AK_OK && (!mt.src || !mt.used))
+        rc = ak_error_set(err, AK_ENOMEM, "%s: out of memory", path);
+    for (int i = 0; rc == AK_OK && i < ps->n; i++) {
+        mt.src[i] = -1;
+        const ak_param *p = &ps->items[i];
+        if (!starts(p->name, scope))
+            continue;
+        char want[3 * AK_PARAM_NAME_LEN];
+        if (!scope[0]) {
+            if (ak_key_to_style(style, &model, p->name, want, sizeof want) != AK_OK) {
+                note(&mt.nomap, "%s", p->name);
+                continue;
+            }
+        } else {
+            snprintf(want, sizeof want, "%s%s", fp, p->name + slen);
+        }
+        match_entry(&mt, &wf, p, i, want);
+    }
+    for (int k = 0; rc == AK_OK && k < wf.n; k++) {
+        const char *key = wf.entries[k].name;
+        if (mt.used[k])
+            continue;
+        bool skip = (fp[0] && !starts(key, fp)) || (ours_layout && starts(key, "distill."));
+        for (int j = 0; !skip && o && j < o->n_ignore; j++)
+            skip = starts(key, o->ignore[j]);
+        if (skip)
+            mt.skipped++;
+        else
+            note(&mt.unexpected, "%s", key);
+    }
+    if (rc == AK_OK && (mt.missing.n || mt.unexpected.n || mt.misshaped.n || mt.dtype.n || mt.nomap.n)) {
+        char detail[AK_ERROR_MSG_LEN] = "", nomap[64];
+        snprintf(nomap, sizeof nomap, "without a %s counterpart", ak_key_style_name(style));
+        emit(detail, sizeof detail, "missing", &mt.missing);
+        emit(detail, sizeof detail, "unexpected", &mt.unexpected);
+        emit(detail, sizeof detail, "mis-shaped", &mt.misshaped);
+        emit(detail, sizeof detail, "not float", &mt.dtype);
+        emit(detail, sizeof detail, nomap, &mt.nomap);
+        rc = ak_error_set(err, AK_EFORMAT, "%s (%s, %s keys): weights do not match the model under '%s': %s", path,
+                          wf.layout, ak_key_style_name(style), scope, detail);
+    }
+    int loaded = 0;
     for (int i = 0; rc == AK_OK && i < ps->n; i++)
-        if (src[i] >= 0)
-            rc = ak_safetensors_read_f32(&st, st.entries[src[i]].name, ps->items[i].t->data, ps->items[i].t->numel,
-                                         err);
-    if (rc == AK_OK && sha256_hex)
-        rc = ak_sha256_file_hex(path, sha256_hex, err);
-    free(src);
-    free(used);
-    ak_safetensors_close(&st);
+        if (mt.src[i] >= 0) {
+            rc = ak_weights_file_read_f32(&wf, mt.src[i], ps->items[i].t->data, ps->items[i].t->numel, err);
+            loaded++;
+        }
+    if (rc == AK_OK && info) {
+        memset(info, 0, sizeof *info);
+        snprintf(info->layout, sizeof info->layout, "%s", wf.layout);
+        info->style = style;
+        info->loaded = loaded;
+        info->skipped = mt.skipped;
+        rc = ak_sha256_file_hex(path, info->sha256, err);
+    }
+    free(mt.src);
+    free(mt.used);
+    ak_weights_file_close(&wf);
     return rc;
 }

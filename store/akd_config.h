@@ -34,6 +34,7 @@
 #include "store/config.h"
 #include "store/config_schema.h"
 #include "store/hash.h"
+#include "store/weights_file.h"
 
 #define AK_CFG_PATH_LEN 512
 
@@ -138,11 +139,13 @@ typedef struct ak_model_config {
     int frozen_stages;                /* -1 none, 0 stem, k: stem + stages 1..k frozen (weights and BN) */
     bool norm_eval;                   /* backbone BN uses running statistics while training */
     int neck_channels;                /* det: FPN and head width before `width` scaling (256) */
+    int head_convs;                   /* det: stacked convs per head branch (4) */
     int head_channels;                /* seg: decode-head channels before scaling (0 = architecture default) */
     bool aux_head;                    /* seg: FCN auxiliary head on stage 3 */
     double aux_weight;                /* seg: its loss weight (mmseg 0.4) */
     char pretrained[AK_CFG_PATH_LEN]; /* backbone init weights (safetensors / HDF5); "" = random init */
     char weights[AK_CFG_PATH_LEN];    /* whole-model weights, loaded strictly; teacher "" = train it */
+    int key_style;                    /* ak_key_style (store/weights_file.h): key names of those files */
     int train_iters;                  /* teacher only: iterations when the suite trains it (0 = schedule) */
 } ak_model_config;
 

@@ -30,6 +30,9 @@ NAMES(ak_optim_name, optim_names, AK_OPTIM_COUNT, "sgd", "adamw")
 NAMES(ak_sched_name, sched_names, AK_SCHED_COUNT, "step", "poly", "cosine")
 NAMES(ak_warmup_name, warmup_names, AK_WARMUP_COUNT, "none", "linear", "constant")
 NAMES(ak_run_device_name, device_names, AK_RUN_DEVICE_COUNT, "auto", "cpu", "cuda")
+/* ak_key_style's names live with the enum (store/weights_file.c); the schema needs its own array. */
+static const char *const key_style_names[] = {"auto", "ours", "torchvision", "mmdet", "mmseg"};
+_Static_assert(sizeof key_style_names / sizeof key_style_names[0] == AK_KEYS_COUNT, "key_style_names vs its enum");
 
 /* ---- table helpers ---- */
 
@@ -66,6 +69,8 @@ NAMES(ak_run_device_name, device_names, AK_RUN_DEVICE_COUNT, "auto", "cpu", "cud
     BOOL("model." #who ".norm_eval", model.who.norm_eval, "true", "backbone BatchNorm uses running statistics"), \
     INT("model." #who ".neck_channels", model.who.neck_channels, "256", 1, 4096, R_IN,                          \
         "det: FPN / head channels before width scaling"),                                                        \
+    INT("model." #who ".head_convs", model.who.head_convs, "4", 0, 8, R_IN,                                     \
+        "det: stacked 3x3 convs per head branch (RetinaNet / FCOS: 4; synthetic CPU presets use fewer)"),        \
     INT("model." #who ".head_channels", model.who.head_channels, "0", 0, 4096, R_IN,                            \
         "seg: decode-head channels before width scaling (0 = architecture default, mmseg 512)"),                 \
     BOOL("model." #who ".aux_head", model.who.aux_head, "false", "seg: FCN auxiliary head on stage 3"),         \
@@ -73,7 +78,9 @@ NAMES(ak_run_device_name, device_names, AK_RUN_DEVICE_COUNT, "auto", "cpu", "cud
     STR("model." #who ".pretrained", model.who.pretrained, "''",                                                 \
         "backbone init weights (safetensors or HDF5, any key style); '' = random"),                              \
     STR("model." #who ".weights", model.who.weights, "''",                                                       \
-        "whole-model weights loaded strictly ('' = student from scratch / teacher trained by the suite)")
+        "whole-model weights loaded strictly ('' = student from scratch / teacher trained by the suite)"),       \
+    ENUM("model." #who ".key_style", model.who.key_style, "auto", key_style_names,                             \
+         "key names in pretrained / weights files: auto (detected), ours, torchvision, mmdet, mmseg")
 
 static const ak_schema_key keys[] = {
     ENUM("task", task, NULL, task_names, "det (COCO-format detection) or seg (Cityscapes-format segmentation)"),

@@ -265,10 +265,17 @@ int ak_safetensors_write_f32(const char *path, const ak_st_write_entry *entries,
                              const ak_st_meta *meta, int n_meta, ak_error *err) {
     json_t *root = json_object();
     size_t off = 0;
+    /* jansson refuses keys and strings that are not UTF-8 (json_object_set_new fails, json_string
+     * returns NULL): check, or such a tensor would be silently missing from the file (fuzzing). */
     if (n_meta) {
         json_t *m = json_object();
         for (int i = 0; i < n_meta; i++)
-            json_object_set_new(m, meta[i].key, json_string(meta[i].value));
+            if (json_object_set_new(m, meta[i].key, json_string(meta[i].value)) != 0) {
+                json_decref(m);
+                json_decref(root);
+                return ak_error_set(err, AK_EINVAL, "%s: metadata '%s' is not a valid UTF-8 key / value", path,
+                                    meta[i].key);
+            }
         json_object_set_new(root, "__metadata__", m);
     }
     for (int i = 0; i < n; i++) {
@@ -285,7 +292,11 @@ int ak_safetensors_write_f32(const char *path, const ak_st_write_entry *entries,
         off += (size_t)numel * 4;
         json_array_append_new(offs, json_integer((json_int_t)off));
         json_object_set_new(e, "data_offsets", offs);
-        json_object_set_new(root, entries[i].name, e);
+        if (json_object_set_new(root, entries[i].name, e) != 0) {
+            json_decref(root);
+            return ak_error_set(err, AK_EINVAL, "%s: tensor name '%s' is not valid UTF-8 (safetensors keys are JSON)",
+                                path, entries[i].name);
+        }
     }
     char *header = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(root);

@@ -62,7 +62,8 @@ typedef struct ak_st_write_entry {
     const int64_t *shape;
     const float *data;
 } ak_st_write_entry;
-/* meta: n_meta key/value pairs (may be 0). Written to path + ".tmp" then renamed. */
+/* meta: n_meta key/value pairs (may be 0). Written to path + ".tmp" then renamed. Names, keys and
+ * values must be valid UTF-8 (JSON): AK_EINVAL naming the offending one otherwise. */
 int ak_safetensors_write_f32(const char *path, const ak_st_write_entry *entries, int n,
                              const ak_st_meta *meta, int n_meta, ak_error *err);
 

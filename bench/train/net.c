@@ -35,6 +35,7 @@ int ak_net_seg_cfg(const ak_model_config *mc, int num_classes, ak_segmentor_cfg 
     out->backbone.dilated = mc->dilated;
     out->backbone.frozen_stages = mc->frozen_stages;
     out->backbone.norm_eval = mc->norm_eval;
+    out->backbone.caffe_style = mc->style == AK_STYLE_CAFFE;
     if (mc->head_channels > 0)
         out->decode.channels = (int)lroundf((float)mc->head_channels * width);
     if (out->decode.channels < 8)
@@ -67,12 +68,14 @@ int ak_net_det_cfg(const ak_model_config *mc, int num_classes, ak_detector_cfg *
     out->backbone.dilated = mc->dilated;
     out->backbone.frozen_stages = mc->frozen_stages;
     out->backbone.norm_eval = mc->norm_eval;
+    out->backbone.caffe_style = mc->style == AK_STYLE_CAFFE;
     int neck = (int)lroundf((float)(mc->neck_channels > 0 ? mc->neck_channels : 256) * (float)mc->width);
     if (neck < 8)
         neck = 8;
     out->neck.out_channels = neck;
     out->retina.in_channels = out->retina.feat_channels = neck;
     out->fcos.in_channels = out->fcos.feat_channels = neck;
+    out->retina.stacked_convs = out->fcos.stacked_convs = mc->head_convs;
     /* GroupNorm(32) needs channels divisible by the groups: keep 32 groups when possible. */
     while (out->fcos.gn_groups > 1 && neck % out->fcos.gn_groups)
         out->fcos.gn_groups /= 2;
@@ -96,11 +99,22 @@ void ak_net_det_apply_eval(const ak_run_config *cfg, ak_detector_cfg *dc) {
 static int load_pretrained(ak_net *n, const ak_model_config *mc, ak_error *err) {
     if (!mc->pretrained[0])
         return AK_OK;
-    static const char *const ignore[] = {"fc."};
-    int rc = ak_load_weights_safetensors(&n->ps, "backbone.", mc->pretrained, ignore, 1, NULL, err);
+    static const char *const ignore[] = {"fc."}; /* the ImageNet classifier */
+    ak_weights_opts o = {"backbone.", (ak_key_style)mc->key_style, ignore, 1};
+    int rc = ak_load_weights(&n->ps, mc->pretrained, &o, NULL, err);
     if (rc)
         ak_error_prefix(err, "model.*.pretrained");
     return rc;
+}
+
+int ak_net_load_weights(ak_net *n, const ak_model_config *mc, const char *path, char sha256[AK_SHA256_HEX_LEN],
+                        ak_error *err) {
+    ak_weights_opts o = {"", (ak_key_style)mc->key_style, NULL, 0};
+    ak_weights_info info;
+    AK_TRY(ak_load_weights(&n->ps, path, &o, &info, err));
+    if (sha256)
+        memcpy(sha256, info.sha256, AK_SHA256_HEX_LEN);
+    return AK_OK;
 }
 
 int ak_net_build(ak_net *n, const ak_model_config *mc, const ak_run_config *cfg, uint64_t seed, ak_error *err) {

@@ -298,7 +298,7 @@ static int load_teacher(trainer *t, ak_error *err) {
                             c->distill.method != AK_DISTILL_NONE ? "distillation" : "model.inherit_from_teacher");
     AK_TRY(ak_net_build(&t->teacher, &c->model.teacher, c, (uint64_t)c->train.seed + 7777u, err));
     t->has_teacher = true;
-    if (ak_ckpt_load_params(c->model.teacher.weights, NULL, &t->teacher.ps, err) != AK_OK) {
+    if (ak_net_load_weights(&t->teacher, &c->model.teacher, c->model.teacher.weights, NULL, err) != AK_OK) {
         ak_error_prefix(err, "model.teacher.weights");
         return err->code;
     }

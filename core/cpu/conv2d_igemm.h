@@ -3,9 +3,9 @@
  *
  * y (N, O, Ho, Wo) (=|+=) conv(x (N, C, H, W), w (O, C/groups, kh, kw)) + b, as a product
  *   Y_img (O x P) = W (O x K) * col (K x P),  K = C/groups*kh*kw, P = Ho*Wo
- * where the im2col matrix is never built whole: each thread packs KC x NC blocks of it straight
- * from x into 48-column panels and runs an 8 x 48 register-blocked FMA kernel over them (W is
- * packed once per call into 8-row blocks). Work is split over (image, column block) tasks, scheduled
+ * where the im2col matrix is never built whole: each thread packs blocks of it (up to KC x NC)
+ * straight from x into a row-major tile and runs an 8 x 48 register-blocked FMA kernel over it,
+ * reading W in place (no packing pass). Work is split over (image, column block) tasks, scheduled
  * dynamically; each output element is produced by exactly one thread with the same sequence of
  * FMAs (k ascending, starting from the bias / the old value), so the result is bitwise identical
  * for any thread count and any task order.
@@ -28,8 +28,10 @@ void ak_cpu_conv2d_igemm_fwd(float *y, const float *x, const float *w, const flo
                              bool accumulate, float *ws, int nthreads);
 
 /* y += conv(x, w') for the data-gradient geometry g of the forward convolution src, with w' src's
- * weight w_src flipped in space and transposed in channels (packed on the fly). Internal to
- * conv2d_igemm_dgrad.c; workspace ak_cpu_conv2d_igemm_ws_floats(g, nthreads). */
+ * weight w_src flipped in space and transposed in channels (read in place, or packed into the
+ * workspace when that pays: conv2d_igemm.c, flipped_packed). Internal to
+ * conv2d_igemm_dgrad.c; workspace ak_cpu_conv2d_igemm_flipped_ws_floats(g, nthreads). */
+int64_t ak_cpu_conv2d_igemm_flipped_ws_floats(const ak_conv2d_geom *g, int nthreads);
 void ak_cpu_conv2d_igemm_fwd_flipped(float *y, const float *x, const float *w_src, const ak_conv2d_geom *g,
                                      const ak_conv2d_geom *src, float *ws, int nthreads);
 /* dx (N, C, H, W) += the data gradient for output gradient dy and weight w

@@ -73,7 +73,7 @@ static void col2im_v(float *x, const float *col, const ak_conv2d_geom *g, int64_
 int64_t ak_cpu_conv2d_igemm_dgrad_ws_floats(const ak_conv2d_geom *g, int nthreads) {
     if (dgrad_as_conv(g)) {
         const ak_conv2d_geom t = dgrad_geom(g);
-        return ak_cpu_conv2d_igemm_ws_floats(&t, nthreads);
+        return ak_cpu_conv2d_igemm_flipped_ws_floats(&t, nthreads);
     }
     const int64_t kg = g->c / g->groups * g->kh * g->kw, og = g->o / g->groups;
     return g->groups * ak_cpu_igemm_packed_a_floats(kg, og) + ak_cpu_conv2d_blas_ws_floats(g) +

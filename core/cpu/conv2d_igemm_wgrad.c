@@ -2,11 +2,10 @@
  *
  *   dW_g (Og x Kg) += sum over images n of dY_g[n] (Og x P) * col_n^T (P x Kg)
  * is a GEMM whose reduction runs over the output positions. Both operands are stored with the
- * reduction dimension contiguous (dY rows, rows of the implicit im2col matrix), so each chunk of
- * RC positions is transposed into the kernel's packed layouts with 16x16 AVX-512 transposes:
- *   A = dY rows   -> 8-row blocks, k-major     (a[p*8 + r])
- *   B = im2col    -> 48-column panels          (b[p*48 + j]), rows filled from x as in the forward
- * and the 8 x 48 kernel accumulates straight into dW (C loaded, FMAs over the chunk, stored).
+ * reduction dimension contiguous (dY rows, rows of the implicit im2col matrix): the kernel reads
+ * A = dY rows in place (igemm_kernel.h, ak_arows), and each chunk of positions of the im2col
+ * rows is transposed, 48 rows at a time, into a panel (b[p*48 + j]) with 16x16 AVX-512 transposes;
+ * the 8 x 48 kernel accumulates straight into dW (C loaded, FMAs over the chunk, stored).
  *
  * A task owns a block of dW (all rows of a group up to MB, NB columns) and walks the images and
  * chunks in order, so each dW element is one fixed FMA chain. When dW has few blocks (the stem),
@@ -21,9 +20,14 @@
 
 #include "core/cpu/igemm_kernel.h"
 
-#define RC 256  /* output positions per chunk (the kernel's reduction block), multiple of 16 */
+#define RC 256  /* output positions per chunk (the kernel's reduction block) at most, multiple of 16;
+                 * also the granularity of the reduction segments (plan) */
+#ifndef RC_SMALL
+#define RC_SMALL 128 /* chunks when dW blocks have few rows (see chunk_len) */
+#endif
 #define MB 256  /* dW rows per task at most (multiple of 16) */
-#define MIN_TASKS 8 /* tasks wanted per call (geometry permitting) */
+#define MIN_TASKS 8 /* tasks wanted per call before splitting the reduction (geometry permitting) */
+#define BALANCE_TASKS 16 /* tasks wanted per call before narrowing the column blocks */
 
 typedef struct wplan {
     int64_t nb, mb;   /* columns (multiple of NR) and rows (multiple of 16) per task */
@@ -50,11 +54,20 @@ static wplan make_plan(const ak_conv2d_geom *g) {
         pl.nseg = total / (4 * RC) > 1 ? total / (4 * RC) : 1;
     pl.seg_len = round_up((total + pl.nseg - 1) / pl.nseg, RC);
     pl.nseg = (total + pl.seg_len - 1) / pl.seg_len;
+    /* few tasks balance badly over the threads (9 tasks on 2 threads: 5 / 4): narrower column
+     * blocks make more, without touching the segments above (which fix the summation order) */
+    while (pl.nb > NR && pl.nseg * g->groups * pl.nkb * pl.nmb < BALANCE_TASKS) {
+        pl.nb /= 2;
+        pl.nkb = (kg + pl.nb - 1) / pl.nb;
+    }
     return pl;
 }
 
-/* Per thread: im2col rows (nb x RC), B panels (nb x RC), A blocks (mb x RC). */
-static int64_t per_thread_floats(const wplan *pl) { return (2 * pl->nb + pl->mb) * RC; }
+/* Per thread: 16 im2col rows (16 x RC), one B panel (RC x NR). */
+static int64_t per_thread_floats(const wplan *pl) {
+    (void)pl;
+    return (16 + NR) * RC;
+}
 
 static int64_t weight_floats(const ak_conv2d_geom *g) { return g->o * (g->c / g->groups) * g->kh * g->kw; }
 
@@ -137,88 +150,66 @@ AK_AVX512 static void transpose16(const float *const *in, int64_t cols, float *o
     _mm512_storeu_ps(out + 15 * ldd, r15);
 }
 
-/* A blocks for rows [0, rows) of dY (row stride P, chunk start included in dy): ap holds
- * ceil(rows/8) blocks of RC x 8 (k-major); rows beyond `rows` and positions beyond kc are zero. */
-AK_AVX512 static void pack_dy(float *ap, const float *dy, int64_t P, int64_t rows, int64_t kc) {
-    for (int64_t m0 = 0; m0 < rows; m0 += 16) {
-        const float *in[16];
-        float blk[16 * 16];
-        float *b0 = ap + m0 * RC, *b1 = b0 + 8 * RC;
-        for (int64_t pb = 0; pb < kc; pb += 16) {
-            for (int i = 0; i < 16; i++)
-                in[i] = m0 + i < rows ? dy + (m0 + i) * P + pb : NULL;
-            transpose16(in, kc - pb, blk, 16);
-            for (int j = 0; j < 16; j++) {
-                _mm256_storeu_ps(b0 + (pb + j) * 8, _mm256_loadu_ps(blk + j * 16));
-                if (m0 + 8 < rows)
-                    _mm256_storeu_ps(b1 + (pb + j) * 8, _mm256_loadu_ps(blk + j * 16 + 8));
-            }
-        }
-    }
+/* Chunk length (positions) of a task with `on` dW rows: with few rows each panel of im2col^T
+ * serves few kernel calls, so its packing dominates unless it stays in L1 (128 x 48 floats); with
+ * many, longer chunks halve the loads and stores of C (dW). Chunk boundaries do not change the
+ * FMA sequence of any dW element. */
+static int64_t chunk_len(const ak_conv2d_geom *g, int64_t on) {
+    return on <= 64 && !ak_cpu_conv2d_is_pointwise(g) ? RC_SMALL : RC;
 }
 
-/* B panels (npan x RC x NR, [p][48]) of im2col rows k0..k0+kn (group channels from c0) over the
- * positions pa..pa+kc of image xn, zero beyond: rows filled from x (rows: npan*NR x RC scratch),
- * then transposed; a pointwise convolution's rows are the input rows, transposed in place. */
-AK_AVX512 static void pack_b(float *bp, float *rows, const float *xn, const ak_conv2d_geom *g, int64_t c0, int64_t k0,
-                             int64_t kn, int64_t pa, int64_t kc, ak_conv2d_seg *segs, const int64_t *lo,
-                             const int64_t *hi) {
-    const int64_t npan = (kn + NR - 1) / NR, khw = g->kh * g->kw, P = g->ho * g->wo;
+/* B panel (kc x NR, [p][48]) of im2col rows k0..k0+kn (kn <= NR; group channels from c0) over the
+ * positions pa..pa+kc of image xn, zero up to the next 16 columns (the kernel reads no further):
+ * 16 rows at a time are filled from x into `rows` (16 x kc) and transposed; a pointwise
+ * convolution's rows are the input rows, transposed in place. segs / ns: ak_cpu_conv2d_segments
+ * of the positions (unused for pointwise convolutions). */
+AK_AVX512 static void pack_panel(float *bp, float *rows, const float *xn, const ak_conv2d_geom *g, int64_t c0,
+                                 int64_t k0, int64_t kn, int64_t pa, int64_t kc, const ak_conv2d_seg *segs, int ns) {
+    const int64_t P = g->ho * g->wo, ldr = (kc + 15) / 16 * 16;
     const bool pointwise = ak_cpu_conv2d_is_pointwise(g);
-    if (!pointwise) {
-        const int ns = ak_cpu_conv2d_segments(g, pa, kc, segs);
-        int64_t c = c0 + k0 / khw, i = (k0 % khw) / g->kw, j = k0 % g->kw;
-        for (int64_t kk = 0; kk < kn; kk++) {
-            int64_t l, h;
-            if (j < AK_MAX_KW)
-                l = lo[j], h = hi[j];
-            else
-                ak_cpu_conv2d_valid_cols(j * g->dw - g->pw, g->sw, g->w, g->wo, &l, &h);
-            fill_row_v(rows + kk * RC, RC, xn, g, c, i, j * g->dw - g->pw, l, h, segs, ns, kc);
-            if (++j == g->kw) {
-                j = 0;
-                if (++i == g->kh)
-                    i = 0, c++;
-            }
+    for (int64_t kb = 0; kb < kn; kb += 16) { /* im2col rows kb..kb+16: columns kb..kb+16 of the panel */
+        const int64_t cnt = kn - kb < 16 ? kn - kb : 16;
+        if (!pointwise)
+            pack_im2col_rows(rows, ldr, xn, g, c0, k0 + kb, cnt, pa, kc, segs, ns);
+        for (int64_t pb = 0; pb < kc; pb += 16) {
+            const float *in[16];
+            for (int r = 0; r < 16; r++)
+                in[r] = r >= cnt ? NULL : pointwise ? xn + (c0 + k0 + kb + r) * P + pa + pb : rows + r * ldr + pb;
+            transpose16(in, kc - pb, bp + pb * NR + kb, NR);
         }
     }
-    for (int64_t np = 0; np < npan; np++)
-        for (int64_t c16 = 0; c16 < NR; c16 += 16)
-            for (int64_t pb = 0; pb < kc; pb += 16) {
-                const float *in[16];
-                for (int r = 0; r < 16; r++) {
-                    const int64_t kk = np * NR + c16 + r;
-                    in[r] = kk >= kn ? NULL : pointwise ? xn + (c0 + k0 + kk) * P + pa + pb : rows + kk * RC + pb;
-                }
-                transpose16(in, kc - pb, bp + np * RC * NR + pb * NR + c16, NR);
-            }
 }
 
 /* One task: dW rows [o0, o0+on) x columns [k0, k0+kn) of group gi, summed over the flattened
- * (image, position) range [f0, f1). */
+ * (image, position) range [f0, f1). Per chunk of positions, panel by panel: pack it, then run the
+ * kernel over all row blocks (the panel stays in L1; A = dY rows, read in place). */
 AK_AVX512 static void run_wtask(float *dw, const float *dy, const float *x, const ak_conv2d_geom *g, int64_t gi,
-                                int64_t k0, int64_t kn, int64_t o0, int64_t on, int64_t f0, int64_t f1, float *buf,
-                                const wplan *pl) {
+                                int64_t k0, int64_t kn, int64_t o0, int64_t on, int64_t f0, int64_t f1, float *buf) {
     const int64_t cg = g->c / g->groups, og = g->o / g->groups, kg = cg * g->kh * g->kw;
     const int64_t P = g->ho * g->wo, in_sz = g->c * g->h * g->w, out_sz = g->o * P;
-    const int64_t npan = (kn + NR - 1) / NR;
-    float *rows = buf, *bp = rows + pl->nb * RC, *ap = bp + pl->nb * RC;
+    float *rows = buf, *bp = rows + 16 * RC;
+    const int64_t rc = chunk_len(g, on);
     ak_conv2d_seg segs[RC];
-    int64_t lo[AK_MAX_KW], hi[AK_MAX_KW];
-    valid_cols_all(g, lo, hi);
+    int32_t off[RC];
+    for (int64_t p = 0; p < RC; p++)
+        off[p] = (int32_t)p;
+    const bool pointwise = ak_cpu_conv2d_is_pointwise(g);
     for (int64_t f = f0; f < f1;) {
         const int64_t n = f / P, pa = f % P;
-        int64_t kc = P - pa < RC ? P - pa : RC; /* chunks stop at image and segment ends */
+        int64_t kc = P - pa < rc ? P - pa : rc; /* chunks stop at image and segment ends */
         kc = f1 - f < kc ? f1 - f : kc;
         f += kc;
-        pack_b(bp, rows, x + n * in_sz, g, gi * cg, k0, kn, pa, kc, segs, lo, hi);
-        pack_dy(ap, dy + n * out_sz + (gi * og + o0) * P + pa, P, on, kc);
-        for (int64_t np = 0; np < npan; np++)
+        const int ns = pointwise ? 0 : ak_cpu_conv2d_segments(g, pa, kc, segs);
+        const float *dyc = dy + n * out_sz + (gi * og + o0) * P + pa;
+        for (int64_t np = 0; np * NR < kn; np++) {
+            const int64_t pk = kn - np * NR < NR ? kn - np * NR : NR;
+            pack_panel(bp, rows, x + n * in_sz, g, gi * cg, k0 + np * NR, pk, pa, kc, segs, ns);
             for (int64_t m = 0; m < on; m += MR) {
                 const int nrows = (int)(on - m < MR ? on - m : MR);
-                kern_8xn(kn - np * NR, kc, ap + m * RC, bp + np * RC * NR, dw + (gi * og + o0 + m) * kg + k0 + np * NR,
-                         kg, nrows, INIT_LOAD, NULL);
+                const ak_arows av = arows_strided(dyc + m * P, P, nrows, off);
+                kern_8xn(pk, kc, &av, bp, NR, dw + (gi * og + o0 + m) * kg + k0 + np * NR, kg, nrows, INIT_LOAD, NULL);
             }
+        }
     }
 }
 
@@ -243,7 +234,7 @@ void ak_cpu_conv2d_igemm_wgrad(float *dw, const float *dy, const float *x, const
             const int64_t k0 = kb * pl.nb, o0 = mb * pl.mb;
             const int64_t kn = kg - k0 < pl.nb ? kg - k0 : pl.nb, on = og - o0 < pl.mb ? og - o0 : pl.mb;
             const int64_t f0 = sg * pl.seg_len, f1 = f0 + pl.seg_len < total ? f0 + pl.seg_len : total;
-            run_wtask(pl.nseg > 1 ? parts + sg * wn : dw, dy, x, g, gi, k0, kn, o0, on, f0, f1, buf, &pl);
+            run_wtask(pl.nseg > 1 ? parts + sg * wn : dw, dy, x, g, gi, k0, kn, o0, on, f0, f1, buf);
         }
         if (pl.nseg > 1) { /* dw += the segments' sums, in segment order */
 #pragma omp for schedule(static)

@@ -1,10 +1,16 @@
 /* The AVX-512 register kernel and packing helpers shared by the implicit-GEMM convolution
  * (conv2d_igemm*.c) and the plain GEMM (igemm_sgemm.c); internal to core/cpu.
  *
- * kern_8x48: C (rows x 48, row stride ldc, columns masked) = init + A (8 x kc) * B (kc x 48) with
- * A packed k-major (a[8k + r], zero rows beyond `rows`) and B packed as a kc x 48 panel; 24 zmm
- * accumulators, k ascending, one FMA chain per output element (kern_8x16 / kern_8x32: narrower
- * tails, same chains). copy_run / add_run / fill_row_v move im2col rows with vector loads.
+ * kern_8x48: C (rows x 48, row stride ldc, columns masked) = init + A (8 x kc) * B (kc x 48);
+ * 24 zmm accumulators, k ascending, one FMA chain per output element (kern_8x16 / kern_8x32:
+ * narrower tails, same chains).
+ *   A is read in place through an ak_arows view: element (r, k) is rows.p[r][rows.off[k]], so the
+ *     weight (forward: its rows; data gradient: flipped and transposed), a transposed matrix or
+ *     the rows of dY are used where they lie, with no packing pass (packing the weight cost 10-20 %
+ *     of the time of the small-spatial layers, whose weight is as large as their activations).
+ *   B is a kc x 48 block of row stride ldb (an im2col tile of a task's full width, or a 48-column
+ *     panel when ldb = NR).
+ * copy_run / zero_run / add_run / fill_row_v move im2col rows with vector loads.
  * Only compiled for x86-64 with GCC / Clang (AK_IGEMM_X86), under a target attribute (the build is
  * generic x86-64); callers check ak_cpu_conv2d_igemm_supported() first.
  */
@@ -17,8 +23,23 @@
 
 #define MR 8          /* rows of A per register block */
 #define NR 48         /* output columns per register block (3 zmm) */
-#define KC 384        /* reduction block (B panels of 72 KiB; see conv2d_igemm.c) */
+#define KC 512        /* reduction block at most (see kblock) */
 #define NC (NR * 8)   /* output columns per task */
+
+/* The reduction block for a reduction of length k: k split into equal blocks of at most KC (K =
+ * 512 is one block, 576 two of 288): a short last block costs a full reload of C for little
+ * work. Blocking never changes the FMA sequence of an output element. */
+static inline int64_t kblock(int64_t k) {
+    const int64_t nb = (k + KC - 1) / KC;
+    return nb > 1 ? (k + nb - 1) / nb : k;
+}
+
+/* A operand of the kernel: element (r, k) of the 8 x kc block is p[r][off[k]]. Rows beyond the
+ * block's `rows` point at a valid row (their results are computed, not stored). */
+typedef struct ak_arows {
+    const float *p[MR];
+    const int32_t *off;
+} ak_arows;
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define AK_IGEMM_X86 1
@@ -76,38 +97,146 @@ AK_AVX512 static inline void add_run(float *dst, const float *src, int64_t n, in
     }
 }
 
+/* d[0, cnt) = 0. */
+AK_AVX512 static inline void zero_run(float *d, int64_t cnt) {
+    for (int64_t t = 0; t < cnt; t += 16)
+        _mm512_mask_storeu_ps(d + t, lane_mask(cnt - t), _mm512_setzero_ps());
+}
+
 /* dst[0, width): row (c, i, j) of one image's im2col matrix (see conv2d_pack.h) over the output
  * columns described by the segments (nvalid lanes; the rest of the row is zero). off = j*dw - pw;
- * [lo, hi) = ak_cpu_conv2d_valid_cols for that j. One run of valid input covering the whole row is
- * a plain vector copy; otherwise the row is zeroed and the valid runs copied. */
+ * [lo, hi) = ak_cpu_conv2d_valid_cols for that j. Each lane is written once: the valid run of a
+ * segment is copied, its padding lanes zeroed. */
 AK_AVX512 static inline void fill_row_v(float *dst, int64_t width, const float *x, const ak_conv2d_geom *g, int64_t c,
                                         int64_t i, int64_t off, int64_t lo, int64_t hi, const ak_conv2d_seg *segs, int ns,
                                         int64_t nvalid) {
     const float *plane = x + c * g->h * g->w;
     const int64_t sw = g->sw;
-    if (ns == 1 && nvalid == width) {
-        const int64_t ih = segs[0].oh * g->sh - g->ph + i * g->dh;
-        if (ih >= 0 && ih < g->h && segs[0].ow >= lo && segs[0].ow + width <= hi) {
-            copy_run(dst, plane + ih * g->w + (segs[0].ow * sw + off), width, sw);
-            return;
-        }
-    }
-    for (int64_t t = 0; t < width; t += 16)
-        _mm512_mask_storeu_ps(dst + t, lane_mask(width - t), _mm512_setzero_ps());
     for (int sgi = 0; sgi < ns; sgi++) {
         const int64_t ih = segs[sgi].oh * g->sh - g->ph + i * g->dh;
         const int64_t o0 = segs[sgi].ow, o1 = o0 + segs[sgi].len;
         const int64_t a = o0 > lo ? o0 : lo, b = o1 < hi ? o1 : hi;
-        if (ih >= 0 && ih < g->h && b > a)
-            copy_run(dst + segs[sgi].q + (a - o0), plane + ih * g->w + (a * sw + off), b - a, sw);
+        float *d = dst + segs[sgi].q;
+        if (ih >= 0 && ih < g->h && b > a) {
+            zero_run(d, a - o0);
+            copy_run(d + (a - o0), plane + ih * g->w + (a * sw + off), b - a, sw);
+            zero_run(d + (b - o0), o1 - b);
+        } else {
+            zero_run(d, o1 - o0);
+        }
     }
+    zero_run(dst + nvalid, width - nvalid);
 }
 
 /* Valid output-column ranges of every kernel column j (kw <= AK_MAX_KW), computed once per pack. */
 #define AK_MAX_KW 32
+#ifndef PF_DIST
+#define PF_DIST 2 /* channels ahead (see prefetch_run) */
+#endif
 static inline void valid_cols_all(const ak_conv2d_geom *g, int64_t *lo, int64_t *hi) {
     for (int64_t j = 0; j < g->kw && j < AK_MAX_KW; j++)
         ak_cpu_conv2d_valid_cols(j * g->dw - g->pw, g->sw, g->w, g->wo, &lo[j], &hi[j]);
+}
+
+/* Software prefetch (into L1) of the cache lines of src[0, n). Packing reads one channel plane
+ * after another, each a short stream the hardware prefetchers pick up late: fetching PF_DIST
+ * channels ahead hides most of the latency (3-4 % of the forward time at 2 threads). */
+static inline void prefetch_run(const float *src, int64_t n) {
+    for (int64_t f = 0; f < n; f += 16)
+        _mm_prefetch((const char *)(src + f), _MM_HINT_T0);
+}
+
+/* Bits [lo, hi) of a 16-lane mask (empty when hi <= lo). */
+static inline __mmask16 lane_range(int64_t lo, int64_t hi) {
+    lo = lo < 0 ? 0 : lo > 16 ? 16 : lo;
+    hi = hi < 0 ? 0 : hi > 16 ? 16 : hi;
+    return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+}
+
+/* True when im2col rows over output columns [pa, pa + n) can be read as masked runs of the input
+ * plane: stride 1 and an input row as long as the output row ("same" padding), so consecutive
+ * output columns read consecutive input floats; whole 16-lane vectors within output rows. */
+static inline bool im2col_rows_contiguous(const ak_conv2d_geom *g, int64_t pa, int64_t n) {
+    return g->sh == 1 && g->sw == 1 && g->w == g->wo && g->wo % 16 == 0 && pa % 16 == 0 && n % 16 == 0;
+}
+
+/* Row (c, i, j) of the im2col matrix over [pa, pa + n) when im2col_rows_contiguous: output column
+ * p reads plane[p + (i*dh - ph)*W + j*dw - pw]; each vector is one masked load (rows outside the
+ * image and columns in the padding read as zero). */
+AK_AVX512 static inline void fill_row_contig(float *dst, const float *plane, const ak_conv2d_geom *g, int64_t i,
+                                             int64_t j, int64_t pa, int64_t n) {
+    const int64_t wo = g->wo, dr = i * g->dh - g->ph, off = j * g->dw - g->pw, shift = dr * wo + off;
+    int64_t oh = pa / wo, ow = pa % wo;
+    for (int64_t t = 0; t < n; t += 16) {
+        const int64_t ih = oh + dr;
+        __mmask16 m = 0;
+        if (ih >= 0 && ih < g->h)
+            m = lane_range(-off - ow, wo - off - ow);
+        /* the address is formed in integers: masked-off lanes may lie outside the plane */
+        const float *src = (const float *)((uintptr_t)plane + (uintptr_t)((pa + t + shift) * (int64_t)sizeof(float)));
+        _mm512_storeu_ps(dst + t, _mm512_maskz_loadu_ps(m, src));
+        if ((ow += 16) == wo)
+            ow = 0, oh++;
+    }
+}
+
+/* dst rows kk = 0..kn-1 (row stride ldd >= n): rows k0..k0+kn of one image's group-local im2col
+ * matrix (channels from c0) over the output columns [pa, pa + n) described by segs / ns
+ * (ak_cpu_conv2d_segments; unused for pointwise convolutions, whose rows are input rows, and when
+ * im2col_rows_contiguous); lanes [n, n rounded up to 16) are zero (the kernel reads that far). */
+AK_AVX512 static inline void pack_im2col_rows(float *dst, int64_t ldd, const float *x, const ak_conv2d_geom *g,
+                                              int64_t c0, int64_t k0, int64_t kn, int64_t pa, int64_t n,
+                                              const ak_conv2d_seg *segs, int ns) {
+    const int64_t tail = (n + 15) / 16 * 16 - n, P = g->h * g->w;
+    if (ak_cpu_conv2d_is_pointwise(g)) {
+        for (int64_t kk = 0; kk < kn; kk++, dst += ldd) {
+            if (c0 + k0 + kk + PF_DIST < g->c)
+                prefetch_run(x + (c0 + k0 + kk + PF_DIST) * P + pa, n);
+            copy_run(dst, x + (c0 + k0 + kk) * P + pa, n, 1);
+            zero_run(dst + n, tail);
+        }
+        return;
+    }
+    const int64_t khw = g->kh * g->kw, kw = g->kw;
+    int64_t c = c0 + k0 / khw, i = (k0 % khw) / kw, j = k0 % kw;
+    /* the input rows a channel's im2col rows read: floats [lo, hi) of its plane */
+    int64_t lo = (pa / g->wo * g->sh - g->ph) * g->w;
+    int64_t hi = ((pa + n - 1) / g->wo * g->sh - g->ph + (g->kh - 1) * g->dh + 1) * g->w;
+    lo = lo < 0 ? 0 : lo;
+    hi = hi > P ? P : hi;
+    const int64_t cend = g->c; /* channels beyond this block are read by the next one */
+    if (im2col_rows_contiguous(g, pa, n)) {
+        for (int64_t kk = 0; kk < kn; kk++, dst += ldd) {
+            if (kk == 0 || (i == 0 && j == 0)) /* a new channel: fetch the one PF_DIST ahead */
+                if (c + PF_DIST < cend && hi > lo)
+                    prefetch_run(x + (c + PF_DIST) * P + lo, hi - lo);
+            fill_row_contig(dst, x + c * P, g, i, j, pa, n);
+            if (++j == kw) {
+                j = 0;
+                if (++i == g->kh)
+                    i = 0, c++;
+            }
+        }
+        return;
+    }
+    int64_t vlo[AK_MAX_KW], vhi[AK_MAX_KW];
+    valid_cols_all(g, vlo, vhi);
+    for (int64_t kk = 0; kk < kn; kk++, dst += ldd) {
+        if (kk == 0 || (i == 0 && j == 0))
+            if (c + PF_DIST < cend && hi > lo)
+                prefetch_run(x + (c + PF_DIST) * P + lo, hi - lo);
+        int64_t l, h;
+        if (j < AK_MAX_KW)
+            l = vlo[j], h = vhi[j];
+        else
+            ak_cpu_conv2d_valid_cols(j * g->dw - g->pw, g->sw, g->w, g->wo, &l, &h);
+        fill_row_v(dst, n + tail, x, g, c, i, j * g->dw - g->pw, l, h, segs, ns, n);
+        if (++j == kw) {
+            j = 0;
+            if (++i == g->kh)
+                i = 0, c++;
+        }
+    }
 }
 
 enum { INIT_ZERO, INIT_BIAS, INIT_LOAD, INIT_LOAD_BIAS };
@@ -137,7 +266,7 @@ enum { INIT_ZERO, INIT_BIAS, INIT_LOAD, INIT_LOAD_BIAS };
     } while (0)
 #define FMA(r)                                                                    \
     do {                                                                          \
-        const __m512 av = _mm512_set1_ps(a[r]);                                   \
+        const __m512 av = _mm512_set1_ps(p##r[o]);                                \
         c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0);                               \
         if (nv > 1)                                                               \
             c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);                           \
@@ -156,12 +285,12 @@ enum { INIT_ZERO, INIT_BIAS, INIT_LOAD, INIT_LOAD_BIAS };
     } while (0)
 
 /* C (rows x 16*nv, row stride ldc, columns masked by m0..m2) = init + A (8 x kc) B (kc x 16*nv),
- * with A packed k-major (a[8k + r]) and zero-padded beyond `rows` (those rows are computed, not
- * stored), and B a panel of row stride NR. */
-AK_AVX512 static inline __attribute__((always_inline)) void kern_8xv(const int nv, int64_t kc, const float *a,
-                                                                     const float *b, float *c, int64_t ldc, int rows,
-                                                                     __mmask16 m0, __mmask16 m1, __mmask16 m2,
-                                                                     int init, const float *bias) {
+ * A read through the view a (rows beyond `rows` are computed, not stored), B of row stride ldb. */
+AK_AVX512 static inline __attribute__((always_inline)) void kern_8xv(const int nv, int64_t kc, const ak_arows *a,
+                                                                     const float *b, int64_t ldb, float *c,
+                                                                     int64_t ldc, int rows, __mmask16 m0,
+                                                                     __mmask16 m1, __mmask16 m2, int init,
+                                                                     const float *bias) {
     DECL(0); DECL(1); DECL(2); DECL(3); DECL(4); DECL(5); DECL(6); DECL(7);
     SET(0, _mm512_setzero_ps()); SET(1, _mm512_setzero_ps()); SET(2, _mm512_setzero_ps());
     SET(3, _mm512_setzero_ps()); SET(4, _mm512_setzero_ps()); SET(5, _mm512_setzero_ps());
@@ -172,7 +301,11 @@ AK_AVX512 static inline __attribute__((always_inline)) void kern_8xv(const int n
     if (init == INIT_BIAS || init == INIT_LOAD_BIAS) {
         ADDB(0); ADDB(1); ADDB(2); ADDB(3); ADDB(4); ADDB(5); ADDB(6); ADDB(7);
     }
-    for (int64_t k = 0; k < kc; k++, b += NR, a += MR) {
+    const float *p0 = a->p[0], *p1 = a->p[1], *p2 = a->p[2], *p3 = a->p[3];
+    const float *p4 = a->p[4], *p5 = a->p[5], *p6 = a->p[6], *p7 = a->p[7];
+    const int32_t *offs = a->off;
+    for (int64_t k = 0; k < kc; k++, b += ldb) {
+        const int64_t o = offs[k];
         const __m512 b0 = _mm512_loadu_ps(b);
         const __m512 b1 = nv > 1 ? _mm512_loadu_ps(b + 16) : b0, b2 = nv > 2 ? _mm512_loadu_ps(b + 32) : b0;
         FMA(0); FMA(1); FMA(2); FMA(3); FMA(4); FMA(5); FMA(6); FMA(7);
@@ -180,30 +313,64 @@ AK_AVX512 static inline __attribute__((always_inline)) void kern_8xv(const int n
     STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5); STORE(6); STORE(7);
 }
 
-AK_AVX512 static void kern_8x16(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int rows,
-                                __mmask16 m0, int init, const float *bias) {
-    kern_8xv(1, kc, a, b, c, ldc, rows, m0, 0, 0, init, bias);
+/* The instantiations are not inlined: the hot loop keeps one layout (and speed) whatever the
+ * caller's code around it. */
+#define AK_NOINLINE __attribute__((noinline))
+AK_AVX512 AK_NOINLINE static void kern_8x16(int64_t kc, const ak_arows *a, const float *b, int64_t ldb, float *c,
+                                            int64_t ldc, int rows, __mmask16 m0, int init, const float *bias) {
+    kern_8xv(1, kc, a, b, ldb, c, ldc, rows, m0, 0, 0, init, bias);
 }
-AK_AVX512 static void kern_8x32(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int rows,
-                                __mmask16 m0, __mmask16 m1, int init, const float *bias) {
-    kern_8xv(2, kc, a, b, c, ldc, rows, m0, m1, 0, init, bias);
+AK_AVX512 AK_NOINLINE static void kern_8x32(int64_t kc, const ak_arows *a, const float *b, int64_t ldb, float *c,
+                                            int64_t ldc, int rows, __mmask16 m0, __mmask16 m1, int init,
+                                            const float *bias) {
+    kern_8xv(2, kc, a, b, ldb, c, ldc, rows, m0, m1, 0, init, bias);
 }
-AK_AVX512 static void kern_8x48(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int rows,
-                                __mmask16 m0, __mmask16 m1, __mmask16 m2, int init, const float *bias) {
-    kern_8xv(3, kc, a, b, c, ldc, rows, m0, m1, m2, init, bias);
+AK_AVX512 AK_NOINLINE static void kern_8x48(int64_t kc, const ak_arows *a, const float *b, int64_t ldb, float *c,
+                                            int64_t ldc, int rows, __mmask16 m0, __mmask16 m1, __mmask16 m2,
+                                            int init, const float *bias) {
+    kern_8xv(3, kc, a, b, ldb, c, ldc, rows, m0, m1, m2, init, bias);
 }
+#undef AK_NOINLINE
 
-/* The narrowest kernel covering `valid` (> 0) columns of a panel: a tail panel of 3 columns costs
- * one vector of FMAs per row instead of three. */
-AK_AVX512 static inline void kern_8xn(int64_t valid, int64_t kc, const float *a, const float *b, float *c,
-                                      int64_t ldc, int rows, int init, const float *bias) {
+/* The narrowest kernel covering `valid` (> 0) columns of B: a tail of 3 columns costs one vector
+ * of FMAs per row instead of three. B may be read up to the next multiple of 16 columns. */
+AK_AVX512 static inline void kern_8xn(int64_t valid, int64_t kc, const ak_arows *a, const float *b, int64_t ldb,
+                                      float *c, int64_t ldc, int rows, int init, const float *bias) {
     const __mmask16 m0 = lane_mask(valid), m1 = lane_mask(valid - 16), m2 = lane_mask(valid - 32);
     if (valid <= 16)
-        kern_8x16(kc, a, b, c, ldc, rows, m0, init, bias);
+        kern_8x16(kc, a, b, ldb, c, ldc, rows, m0, init, bias);
     else if (valid <= 32)
-        kern_8x32(kc, a, b, c, ldc, rows, m0, m1, init, bias);
+        kern_8x32(kc, a, b, ldb, c, ldc, rows, m0, m1, init, bias);
     else
-        kern_8x48(kc, a, b, c, ldc, rows, m0, m1, m2, init, bias);
+        kern_8x48(kc, a, b, ldb, c, ldc, rows, m0, m1, m2, init, bias);
+}
+
+/* The view of rows [r0, r0 + rows) of a matrix whose row r starts at base + r * row_stride, with
+ * the column offsets off (rows beyond `rows` repeat the last one). */
+static inline ak_arows arows_strided(const float *base, int64_t row_stride, int rows, const int32_t *off) {
+    ak_arows v;
+    for (int r = 0; r < MR; r++)
+        v.p[r] = base + (r < rows ? r : rows - 1) * row_stride;
+    v.off = off;
+    return v;
+}
+
+/* Pack rows [m0, m0 + rows) (rows <= 2*MR) of op(A) = A^T, A stored k x m with row stride lda,
+ * as k-major blocks of MR rows: dst[(b*k + kk)*MR + r] = a[kk*lda + m0 + b*MR + r], zero beyond
+ * `rows`. A transposed matrix read in place would cost a cache line per k for 8 useful floats,
+ * and its row stride often maps those lines onto a few L1 sets, so it is packed once per call;
+ * two blocks at a time read whole cache lines. The packed blocks are read with
+ * arows_strided(block, 1, rows, off) and off[kk] = (k0 + kk) * MR. */
+AK_AVX512 static inline void pack_kmajor_blocks(float *dst, const float *a, int64_t lda, int64_t m0, int64_t rows,
+                                                int64_t k) {
+    const __mmask16 mk = lane_mask(rows);
+    float *d1 = dst + MR * k;
+    for (int64_t kk = 0; kk < k; kk++) {
+        const __m512 v = _mm512_maskz_loadu_ps(mk, a + kk * lda + m0);
+        _mm512_mask_storeu_ps(dst + kk * MR, 0xFF, v);
+        if (rows > MR)
+            _mm512_mask_storeu_ps(d1 + kk * MR - MR, 0xFF00, v);
+    }
 }
 
 #undef DECL

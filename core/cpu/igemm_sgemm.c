@@ -1,5 +1,5 @@
 /* Plain GEMM on the AVX-512 kernel; see igemm_sgemm.h. Same blocking as the convolution
- * (conv2d_igemm.c) with B panels copied from row-major rows instead of gathered from an image. */
+ * (conv2d_igemm.c) with the B tile copied from row-major rows instead of gathered from an image. */
 #include "core/cpu/igemm_sgemm.h"
 
 #include <omp.h>
@@ -15,48 +15,51 @@ int64_t ak_cpu_igemm_sgemm_ws_floats(int64_t m, int64_t k, int nthreads) {
 
 #ifdef AK_IGEMM_X86
 
-/* ap[kk*MR + r] = op(A)[m0 + r][kk] (0 for r >= rows). */
-static void pack_a_block(float *ap, bool ta, const float *a, int64_t lda, int64_t m0, int64_t rows, int64_t k) {
-    for (int64_t kk = 0; kk < k; kk++)
-        for (int64_t r = 0; r < MR; r++)
-            ap[kk * MR + r] = r >= rows ? 0.0f : ta ? a[kk * lda + m0 + r] : a[(m0 + r) * lda + kk];
+/* Blocks b, b+1 (when they exist) of packed op(A): ap[(b*k + kk)*MR + r] = op(A)[b*MR + r][kk]. */
+AK_AVX512 static void pack_a_pair(float *ap, bool ta, const float *a, int64_t lda, int64_t m, int64_t k, int64_t b) {
+    const int64_t m0 = b * MR, rows = m - m0 < 2 * MR ? m - m0 : 2 * MR;
+    float *dst = ap + b * MR * k;
+    if (ta) {
+        pack_kmajor_blocks(dst, a, lda, m0, rows, k);
+        return;
+    }
+    const int64_t nblk = (rows + MR - 1) / MR; /* row-major A: unused by the convolution, kept simple */
+    for (int64_t r = 0; r < nblk * MR; r++) {
+        float *d = dst + (r / MR) * MR * k + r % MR;
+        for (int64_t kk = 0; kk < k; kk++)
+            d[kk * MR] = r < rows ? a[(m0 + r) * lda + kk] : 0.0f;
+    }
 }
 
-/* C rows [m_lo, m_hi) (multiples of MR but the end) x columns [p0, p1). */
+/* C rows [m_lo, m_hi) (multiples of MR but the end) x columns [p0, p1); bp: KC * NC floats. */
 AK_AVX512 static void gemm_task(int64_t m_lo, int64_t m_hi, int64_t k, const float *ap, const float *b, int64_t ldb,
                                 float *c, int64_t ldc, bool accumulate, int64_t p0, int64_t p1, float *bp) {
-    const int64_t npan = (p1 - p0 + NR - 1) / NR;
-    for (int64_t k0 = 0; k0 < k; k0 += KC) {
-        const int64_t kc = k - k0 < KC ? k - k0 : KC;
-        for (int64_t np = 0; np < npan; np++) {
-            const int64_t pa = p0 + np * NR, valid = p1 - pa < NR ? p1 - pa : NR;
-            float *dst = bp + np * kc * NR;
-            for (int64_t kk = 0; kk < kc; kk++, dst += NR) {
-                if (valid < NR) {
-                    const __m512 z = _mm512_setzero_ps();
-                    _mm512_storeu_ps(dst, z), _mm512_storeu_ps(dst + 16, z), _mm512_storeu_ps(dst + 32, z);
-                }
-                copy_run(dst, b + (k0 + kk) * ldb + pa, valid, 1);
-            }
+    const int64_t n = p1 - p0, ldt = (n + 15) / 16 * 16;
+    int32_t off[KC];
+    const int64_t kb = kblock(k);
+    for (int64_t k0 = 0; k0 < k; k0 += kb) {
+        const int64_t kc = k - k0 < kb ? k - k0 : kb;
+        for (int64_t kk = 0; kk < kc; kk++) {
+            copy_run(bp + kk * ldt, b + (k0 + kk) * ldb + p0, n, 1);
+            zero_run(bp + kk * ldt + n, ldt - n);
+            off[kk] = (int32_t)((k0 + kk) * MR);
         }
         const int init = (k0 > 0 || accumulate) ? INIT_LOAD : INIT_ZERO;
         /* row blocks outer: each C row is then written in one sweep over the panels */
         for (int64_t mb = m_lo; mb < m_hi; mb += MR) {
             const int rows = (int)(m_hi - mb < MR ? m_hi - mb : MR);
-            for (int64_t np = 0; np < npan; np++) {
-                const int64_t pa = p0 + np * NR;
-                kern_8xn(p1 - pa, kc, ap + (mb * k + k0 * MR), bp + np * kc * NR, c + mb * ldc + pa, ldc, rows, init,
-                         NULL);
-            }
+            const ak_arows av = arows_strided(ap + mb * k, 1, rows, off);
+            for (int64_t pa = p0; pa < p1; pa += NR)
+                kern_8xn(p1 - pa, kc, &av, bp + (pa - p0), ldt, c + mb * ldc + pa, ldc, rows, init, NULL);
         }
     }
 }
 
 void ak_cpu_igemm_pack_a(float *ap, bool ta, int64_t m, int64_t k, const float *a, int64_t lda, int nthreads) {
     const int64_t nmb = (m + MR - 1) / MR;
-#pragma omp parallel for schedule(static) num_threads(nthreads > 0 ? nthreads : 1) if (nmb > 1 && m * k > 65536)
-    for (int64_t t = 0; t < nmb; t++)
-        pack_a_block(ap + t * MR * k, ta, a, lda, t * MR, m - t * MR, k);
+#pragma omp parallel for schedule(static) num_threads(nthreads > 0 ? nthreads : 1) if (nmb > 2 && m * k > 65536)
+    for (int64_t b = 0; b < nmb; b += 2)
+        pack_a_pair(ap, ta, a, lda, m, k, b);
 }
 
 void ak_cpu_igemm_sgemm_packed(int64_t m, int64_t n, int64_t k, const float *ap, const float *b, int64_t ldb, float *c,
@@ -77,7 +80,8 @@ void ak_cpu_igemm_sgemm_packed(int64_t m, int64_t n, int64_t k, const float *ap,
 #pragma omp for schedule(dynamic, 1)
         for (int64_t t = 0; t < ntasks; t++) {
             const int64_t p0 = t / nrow * NC, p1 = p0 + NC < n ? p0 + NC : n;
-            const int64_t m_lo = t % nrow * mbs_per_group * MR, m_hi = m_lo + mbs_per_group * MR < m ? m_lo + mbs_per_group * MR : m;
+            const int64_t m_lo = t % nrow * mbs_per_group * MR;
+            const int64_t m_hi = m_lo + mbs_per_group * MR < m ? m_lo + mbs_per_group * MR : m;
             if (m_lo < m_hi)
                 gemm_task(m_lo, m_hi, k, ap, b, ldb, c, ldc, accumulate, p0, p1, bp);
         }

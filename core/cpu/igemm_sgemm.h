@@ -3,6 +3,7 @@
  *
  *   C (m x n, row stride ldc) (=|+=) op(A) (m x k) * B (k x n, row stride ldb)
  * op(A) = A (stored m x k, row stride lda) or, with ta, A^T (A stored k x m, row stride lda).
+ * op(A) is packed into k-major blocks of 8 rows (igemm_kernel.h, pack_kmajor_blocks for A^T).
  * Parallel over 384-column blocks of C (and row groups when there are few columns); each element
  * is one FMA chain over k in ascending order,
  * so the result is bitwise identical for any thread count. Only valid when

@@ -279,6 +279,29 @@ END_TEST
 
 /* ---- --set on the real schema ---- */
 
+/* model.*.key_style: the schema's names are the weight loader's (store/weights_file.h), auto by
+ * default, and a bad name is refused naming the key. */
+START_TEST(key_style_names_match_the_weight_loader) {
+    loaded *l = load_ok("bench/configs/synth_coco_cwd.yaml", NULL, 0);
+    ck_assert_int_eq(l->c.model.student.key_style, AK_KEYS_AUTO);
+    assert_contains(l->yaml, "    key_style: auto\n");
+    unload(l);
+    for (int v = 0; v < AK_KEYS_COUNT; v++) {
+        char set[64];
+        snprintf(set, sizeof set, "model.teacher.key_style=%s", ak_key_style_name(v));
+        const char *sets[] = {set};
+        l = load_ok("bench/configs/synth_coco_cwd.yaml", sets, 1);
+        ck_assert_int_eq(l->c.model.teacher.key_style, v);
+        unload(l);
+    }
+    const char *bad[] = {"model.student.key_style=detectron"};
+    l = load("bench/configs/synth_coco_cwd.yaml", bad, 1);
+    ck_assert_int_eq(l->rc, AK_EINVAL);
+    assert_contains(l->err.msg, "model.student.key_style");
+    unload(l);
+}
+END_TEST
+
 START_TEST(set_converts_types) {
     static const char *const sets[] = {"optim.lr=5e-3",
                                        "akd.enabled=yes",
@@ -372,11 +395,12 @@ static void same_network(const char *what, const ak_model_config *a, const ak_mo
     ck_assert_msg(a->arch == b->arch && a->backbone == b->backbone && a->width == b->width &&
                       a->deep_stem == b->deep_stem && a->dilated == b->dilated && a->style == b->style &&
                       a->head_channels == b->head_channels && a->neck_channels == b->neck_channels &&
-                      a->aux_head == b->aux_head,
+                      a->head_convs == b->head_convs && a->aux_head == b->aux_head,
                   "%s: the teacher preset trains a different network than model.teacher "
-                  "(arch %d/%d, backbone %d/%d, width %g/%g, head %d/%d, neck %d/%d, aux %d/%d)",
+                  "(arch %d/%d, backbone %d/%d, width %g/%g, head %d/%d, neck %d/%d, head convs %d/%d, aux %d/%d)",
                   what, a->arch, b->arch, a->backbone, b->backbone, a->width, b->width, a->head_channels,
-                  b->head_channels, a->neck_channels, b->neck_channels, a->aux_head, b->aux_head);
+                  b->head_channels, a->neck_channels, b->neck_channels, a->head_convs, b->head_convs, a->aux_head,
+                  b->aux_head);
 }
 
 START_TEST(teacher_presets_match_every_distillation_preset) {
@@ -426,7 +450,7 @@ START_TEST(run_id_changes_iff_a_value_changes) {
                                          "train.seed=1",
                                          "distill.taps=[neck.p3, neck.p4, neck.p5, neck.p6]",
                                          "output.dir=x",
-                                         "model.student.width=0.5",
+                                         "model.student.norm_eval=true",
                                          "eval.max_dets=99"};
     enum { NC = sizeof change / sizeof change[0] };
     char ids[NC][AK_RUN_ID_LEN];
@@ -454,6 +478,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, teacher_presets_match_every_distillation_preset);
     tcase_add_test(tc, part0_defaults_and_segmentation_base);
     tcase_add_test(tc, enum_names_match_the_enums);
+    tcase_add_test(tc, key_style_names_match_the_weight_loader);
     tcase_add_test(tc, set_converts_types);
     tcase_add_test(tc, cross_field_constraints);
     tcase_add_test(tc, run_id_changes_iff_a_value_changes);

@@ -26,6 +26,7 @@
 #include "../fuzz/fuzz_jpeg.c"
 #include "../fuzz/fuzz_png.c"
 #include "../fuzz/fuzz_safetensors.c"
+#include "../fuzz/fuzz_weights_hdf5.c"
 #include "../fuzz/fuzz_yaml_config.c"
 
 /* Under ASan (the CI sanitizer build), a huge allocation that libhdf5 requests for a corrupt file
@@ -49,7 +50,7 @@ static const target targets[] = {
     {"coco_instances", ak_fuzz_coco_instances}, {"coco_results", ak_fuzz_coco_results},
     {"png", ak_fuzz_png},                       {"jpeg", ak_fuzz_jpeg},
     {"yaml_config", ak_fuzz_yaml_config},       {"safetensors", ak_fuzz_safetensors},
-    {"hdf5", ak_fuzz_hdf5},
+    {"hdf5", ak_fuzz_hdf5},                     {"weights_hdf5", ak_fuzz_weights_hdf5},
 };
 #define N_TARGETS ((int)(sizeof targets / sizeof targets[0]))
 

@@ -4,7 +4,7 @@
 # Each target fuzzes with a working corpus BUILD_DIR/fuzz-corpus/<target> (grows across runs), seeded
 # from tests/fuzz/corpus/<target> and tests/fuzz/regressions/<target> (read-only here; minus the
 # inputs EXPECTED marks LIBCRASH). A crash, leak, timeout or invariant violation stops that target
-# (the hdf5 target carries on, see below) and leaves its input in BUILD_DIR/fuzz-artifacts/<target>/;
+# (the HDF5 targets carry on, see below) and leaves its input in BUILD_DIR/fuzz-artifacts/<target>/;
 # fix the parser, then copy the input to tests/fuzz/regressions/<target>/ with a line in its
 # EXPECTED file (replayed by ctest -L fault).
 # Every run appends "date target seconds execs crashes" to BUILD_DIR/fuzz-history.tsv, the record of
@@ -49,10 +49,10 @@ for t in $targets; do
   # libhdf5 sizes some allocations from the file (a corrupt one can ask for exabytes): without ASan
   # malloc returns NULL and HDF5 reports an error, so let ASan return NULL too for that target.
   # It also crashes on some corrupt files (third-party bugs we cannot fix; see tests/fuzz/README.md):
-  # that target fuzzes in libFuzzer's fork mode, which records each crash and carries on.
+  # the HDF5 targets fuzz in libFuzzer's fork mode, which records each crash and carries on.
   may_null=0
   mode=""
-  if [ "$t" = hdf5 ]; then
+  if [ "$t" = hdf5 ] || [ "$t" = weights_hdf5 ]; then
     may_null=1
     mode="-fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1"
   fi

@@ -184,7 +184,8 @@ END_TEST
 START_TEST(det_stage_lowers_its_loss) {
     const char *sets[] = {"dataset.synth.images=8", "dataset.synth.val_images=2", "dataset.synth.height=64",
                           "dataset.synth.width=64", "dataset.img_scale=[64, 64]", "model.student.width=0.125",
-                          "model.teacher.width=0.125", "train.batch_size=2", "distill.maskd.token_iters=10",
+                          "model.teacher.width=0.125", "model.inherit_from_teacher=none", "train.batch_size=2",
+                          "distill.maskd.token_iters=10",
                           "distill.maskd.num_tokens=3"};
     stack *s = stack_open(det_cfg, sets, (int)(sizeof sets / sizeof *sets), false);
     float *init[64];
@@ -207,7 +208,8 @@ START_TEST(det_stage_lowers_its_loss) {
     /* levels must be the FPN's in order */
     const char *swapped[] = {"dataset.synth.images=8", "dataset.synth.val_images=2", "dataset.synth.height=64",
                              "dataset.synth.width=64", "dataset.img_scale=[64, 64]", "model.student.width=0.125",
-                             "model.teacher.width=0.125", "train.batch_size=2", "distill.maskd.token_iters=1",
+                             "model.teacher.width=0.125", "model.inherit_from_teacher=none", "train.batch_size=2",
+                          "distill.maskd.token_iters=1",
                              "distill.taps=[neck.p4, neck.p3, neck.p5, neck.p6, neck.p7]"};
     s = stack_open(det_cfg, swapped, (int)(sizeof swapped / sizeof *swapped), false);
     ck_assert_int_eq(ak_train_maskd_tokens(&s->td, &s->cfg, &s->ctx, &s->teacher, &s->data, false, &rep, &err),

@@ -22,7 +22,8 @@ static double stem_tolerance(const char *name, double tight) {
  * noise of the kink: which side they land on depends on summation order, here as in PyTorch, and
  * one flip near c5 moves every upstream gradient by ~1% (a 4% error on single elements of layer1).
  * Before the backward, put our ReLUs on the reference's side there: those elements' outputs are set
- * to the reference input (> 0) or 0. The ReLU calls are matched by order on the tape. Returns how
+ * to the reference input (> 0) or 0. The ReLU calls (relu and batch_norm_relu nodes) are matched by
+ * order on the tape. Returns how
  * many were flipped. */
 static int force_reference_kinks(ak_ctx *ctx, const ak_safetensors *fx, const char *tag) {
     char key[256];
@@ -30,8 +31,8 @@ static int force_reference_kinks(ak_ctx *ctx, const ak_safetensors *fx, const ch
     int64_t calls = (int64_t)ak_fixture_scalar(fx, key);
     ak_tensor **relu = calloc((size_t)calls, sizeof *relu);
     int64_t n_relu = 0;
-    for (int64_t i = 0; i < ctx->tape.n; i++)
-        if (strcmp(ctx->tape.nodes[i].op, "relu") == 0) {
+    for (int64_t i = 0; i < ctx->tape.n; i++) /* a fused batch_norm_relu's output is its ReLU's */
+        if (strcmp(ctx->tape.nodes[i].op, "relu") == 0 || strcmp(ctx->tape.nodes[i].op, "batch_norm_relu") == 0) {
             ck_assert_int_lt(n_relu, calls);
             relu[n_relu++] = ctx->tape.nodes[i].out;
         }
@@ -74,7 +75,7 @@ static void check_case(const char *tag, int depth, bool deep_stem, bool dilated,
     ak_error err;
     ak_error_clear(&err);
     ak_resnet net;
-    ak_resnet_cfg cfg = {depth, 1.0f, deep_stem, dilated, -1, false};
+    ak_resnet_cfg cfg = {depth, 1.0f, deep_stem, dilated, -1, false, false};
     ck_assert_msg(ak_resnet_init(&net, &ps, "backbone", &cfg, 1, &err) == AK_OK, "%s", err.msg);
     ak_init_formula_all(&ps);
 
@@ -130,14 +131,14 @@ START_TEST(frozen_stages_and_bad_depth) {
     ak_error err;
     ak_error_clear(&err);
     ak_resnet net;
-    ak_resnet_cfg bad = {42, 1.0f, false, false, -1, false};
+    ak_resnet_cfg bad = {42, 1.0f, false, false, -1, false, false};
     ck_assert_int_eq(ak_resnet_init(&net, &ps, "backbone", &bad, 1, &err), AK_EINVAL);
     ck_assert_msg(strstr(err.msg, "42") != NULL, "%s", err.msg);
     ak_resnet_free(&net);
     ak_params_free(&ps);
     ak_params_init(&ps);
     ak_error_clear(&err);
-    ak_resnet_cfg cfg = {18, 0.25f, false, false, 1, false};
+    ak_resnet_cfg cfg = {18, 0.25f, false, false, 1, false, false};
     ck_assert_int_eq(ak_resnet_init(&net, &ps, "backbone", &cfg, 1, &err), AK_OK);
     ck_assert(!ak_params_find(&ps, "backbone.conv1.weight")->trainable);
     ck_assert(!ak_params_find(&ps, "backbone.layer1.1.conv2.weight")->trainable);
