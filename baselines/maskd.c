@@ -9,6 +9,8 @@
  * are registered frozen; the masks, weights, Dice term and forward_train live here too (maskd.h). */
 #include "baselines/maskd.h"
 
+#include <float.h>
+
 #include <math.h>
 
 #include "baselines/loss_common.h"
@@ -112,7 +114,11 @@ static ak_tensor *maskd_forward(ak_ctx *ctx, ak_distill_loss *l, const ak_distil
         return NULL;
     int64_t K = m->shape[1];
     const int ax[1] = {2};
-    ak_tensor *msum = ak_sum(ctx, m, ax, 1, true); /* (N,K,1) */
+    /* A token whose mask underflows to 0 everywhere (sigmoid of logits below about -88, e.g. on the
+     * 1x1 P7 map) has sum_hw M = 0 and M^2 = 0: its term is 0 (the limit of sum M^2 x / sum M), not
+     * 0/0. Clamping the sum at FLT_MIN changes nothing else: any nonzero float sum of sigmoids is
+     * >= FLT_MIN or the masks are 0 too. The masks carry no gradient (from the frozen teacher). */
+    ak_tensor *msum = ak_clamp(ctx, ak_sum(ctx, m, ax, 1, true), FLT_MIN, FLT_MAX); /* (N,K,1) */
     ak_tensor *coef;
     if (st->weight_mask) {
         int64_t ws[3] = {N, K, 1};

@@ -39,6 +39,13 @@ static void chunks_free(ak_arena_chunk *c) {
     }
 }
 
+/* Unlinked by the caller; the capacity follows. */
+static void chunk_drop(ak_arena *a, ak_arena_chunk *c) {
+    a->capacity -= c->size;
+    free(c->base);
+    free(c);
+}
+
 int ak_arena_init(ak_arena *a, size_t initial, size_t limit) {
     memset(a, 0, sizeof *a);
     a->limit = limit;
@@ -101,6 +108,69 @@ void ak_arena_reset(ak_arena *a) {
     if (a->chunks)
         a->chunks->used = 0;
     a->used = 0;
+}
+
+ak_arena_pos ak_arena_mark(const ak_arena *a) {
+    ak_arena_pos pos = {a->chunks, a->chunks ? a->chunks->used : 0, a->used};
+    return pos;
+}
+
+void ak_arena_rewind(ak_arena *a, ak_arena_pos pos) {
+    while (a->chunks && a->chunks != pos.chunk) { /* chunks added after the mark hold nothing live */
+        ak_arena_chunk *c = a->chunks;
+        a->chunks = c->next;
+        chunk_drop(a, c);
+    }
+    if (a->chunks)
+        a->chunks->used = pos.chunk_used;
+    a->used = pos.used;
+}
+
+void *ak_arena_rewind_keep(ak_arena *a, ak_arena_pos pos, const void *p, size_t bytes) {
+    const uint8_t *q = p;
+    size_t need = (bytes + AK_ARENA_ALIGN - 1) / AK_ARENA_ALIGN * AK_ARENA_ALIGN;
+    ak_arena_chunk *holder = NULL, *m = pos.chunk;
+    for (ak_arena_chunk *c = a->chunks; c; c = c->next) { /* the chunks written since pos, newest first */
+        const uint8_t *lo = c->base + (c == m ? pos.chunk_used : 0);
+        if (q >= lo && q + bytes <= c->base + c->used) {
+            holder = c;
+            break;
+        }
+        if (c == m)
+            break;
+    }
+    if (!holder || need == 0)
+        return NULL;
+    if (holder == m || (m && m->size - pos.chunk_used >= need)) {
+        /* room at pos: move it there (from a newer chunk: copy before that chunk is freed) */
+        uint8_t *dst = m->base + pos.chunk_used;
+        if (holder != m)
+            memcpy(dst, q, bytes);
+        else
+            memmove(dst, q, bytes); /* dst <= q */
+        ak_arena_rewind(a, pos);
+        m->used += need;
+        a->used += need;
+        return dst;
+    }
+    /* The first steps only (the arena is still growing): pos's chunk has no room, so keep the chunk
+     * holding p, move p to its start, and free every other chunk written since pos. */
+    while (a->chunks != holder) {
+        ak_arena_chunk *c = a->chunks;
+        a->chunks = c->next;
+        chunk_drop(a, c);
+    }
+    while (holder->next != m) {
+        ak_arena_chunk *c = holder->next;
+        holder->next = c->next;
+        chunk_drop(a, c);
+    }
+    memmove(holder->base, q, bytes);
+    holder->used = need;
+    if (m)
+        m->used = pos.chunk_used;
+    a->used = pos.used + need;
+    return holder->base;
 }
 
 void ak_arena_free(ak_arena *a) {

@@ -33,6 +33,23 @@ void *ak_arena_alloc(ak_arena *a, size_t bytes);
 void *ak_arena_calloc(ak_arena *a, size_t bytes);
 /* Forget every allocation; merge chunks into one of the peak size when growth happened. */
 void ak_arena_reset(ak_arena *a);
+
+/* A position in the arena, for releasing short-lived memory in LIFO order: everything allocated after
+ * ak_arena_mark is forgotten by ak_arena_rewind (chunks added since are freed). Used for memory that
+ * is dead at a known point: an op's workspace, a backward node's scratch, the intermediates of an
+ * inference block. A position is valid until the next reset; rewinding to it twice is allowed.
+ * `peak` keeps counting the maximum in use, so the merged chunk after a reset is the live peak. */
+typedef struct ak_arena_pos {
+    ak_arena_chunk *chunk; /* head chunk at the mark (NULL: none yet) */
+    size_t chunk_used, used;
+} ak_arena_pos;
+ak_arena_pos ak_arena_mark(const ak_arena *a);
+void ak_arena_rewind(ak_arena *a, ak_arena_pos pos);
+/* Rewind to pos but keep the `bytes` at p (memory allocated after pos), moved down to pos; returns
+ * its new (64-aligned) address. While the arena is still growing, p may sit in a chunk added since
+ * pos: it moves to pos when pos's chunk has room, else to the start of its own chunk (the others
+ * written since pos are freed). NULL, with nothing changed, when p was not allocated after pos. */
+void *ak_arena_rewind_keep(ak_arena *a, ak_arena_pos pos, const void *p, size_t bytes);
 void ak_arena_free(ak_arena *a);
 
 #endif

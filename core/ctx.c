@@ -16,7 +16,58 @@ int ak_ctx_init(ak_ctx *ctx, size_t arena_bytes, size_t arena_limit) {
     return AK_OK;
 }
 
+/* ---- gradient pool ---- */
+
+static float *pool_get(ak_grad_pool *g, size_t bytes) {
+    int best = -1;
+    for (int i = 0; i < g->n; i++) /* best fit, wasting at most half a block */
+        if (!g->blocks[i].used && g->blocks[i].bytes >= bytes && g->blocks[i].bytes <= 2 * bytes + 4096 &&
+            (best < 0 || g->blocks[i].bytes < g->blocks[best].bytes))
+            best = i;
+    if (best < 0) {
+        if (g->n == g->cap) {
+            int cap = g->cap ? 2 * g->cap : 64;
+            ak_grad_block *b = realloc(g->blocks, (size_t)cap * sizeof *b);
+            if (!b)
+                return NULL;
+            g->blocks = b;
+            g->cap = cap;
+        }
+        size_t rounded = (bytes + 63) / 64 * 64;
+        float *p = aligned_alloc(64, rounded ? rounded : 64);
+        if (!p)
+            return NULL;
+        g->blocks[g->n] = (ak_grad_block){p, rounded, false};
+        g->held += rounded;
+        best = g->n++;
+    }
+    g->blocks[best].used = true;
+    g->live += g->blocks[best].bytes;
+    if (g->live > g->peak)
+        g->peak = g->live;
+    return g->blocks[best].p;
+}
+
+/* Returns p to the pool; false when p is not a pool block (a caller-set gradient buffer). */
+static bool pool_put(ak_grad_pool *g, const float *p) {
+    for (int i = 0; i < g->n; i++)
+        if (g->blocks[i].p == p && g->blocks[i].used) {
+            g->blocks[i].used = false;
+            g->live -= g->blocks[i].bytes;
+            return true;
+        }
+    return false;
+}
+
+static void pool_free(ak_grad_pool *g) {
+    for (int i = 0; i < g->n; i++)
+        free(g->blocks[i].p);
+    free(g->blocks);
+    memset(g, 0, sizeof *g);
+}
+
 void ak_ctx_free(ak_ctx *ctx) {
+    pool_free(&ctx->grads);
     ak_arena_free(&ctx->arena);
     free(ctx->tape.nodes);
     memset(ctx, 0, sizeof *ctx);
@@ -25,6 +76,9 @@ void ak_ctx_free(ak_ctx *ctx) {
 void ak_ctx_reset(ak_ctx *ctx) {
     ak_arena_reset(&ctx->arena);
     ctx->tape.n = 0;
+    for (int i = 0; i < ctx->grads.n; i++)
+        ctx->grads.blocks[i].used = false;
+    ctx->grads.live = 0;
 }
 
 void ak_ctx_clear_error(ak_ctx *ctx) { ak_error_clear(&ctx->err); }
@@ -92,11 +146,30 @@ ak_tensor *ak_tensor_from(ak_ctx *ctx, int ndim, const int64_t *shape, const flo
 
 float *ak_grad_of(ak_ctx *ctx, ak_tensor *t) {
     if (!t->grad) {
-        t->grad = ak_scratch(ctx, t->name, (size_t)t->numel * sizeof(float));
-        if (t->grad)
-            memset(t->grad, 0, (size_t)t->numel * sizeof(float));
+        size_t bytes = (size_t)t->numel * sizeof(float);
+        if (!(t->grad = pool_get(&ctx->grads, bytes))) {
+            ak_fail(ctx, AK_ENOMEM, "%s: cannot allocate a %zu-byte gradient (%zu bytes of gradients in use)",
+                    t->name ? t->name : "?", bytes, ctx->grads.live);
+            return NULL;
+        }
+        memset(t->grad, 0, bytes);
     }
     return t->grad;
+}
+
+ak_tensor *ak_ctx_keep(ak_ctx *ctx, ak_arena_pos pos, ak_tensor *t) {
+    if (!t || ctx->record || t->persistent || t->grad)
+        return t;
+    ak_tensor copy = *t; /* the struct itself lies in the region being released */
+    float *d = ak_arena_rewind_keep(&ctx->arena, pos, t->data, (size_t)t->numel * sizeof(float));
+    if (!d)
+        return t;
+    ak_tensor *nt = ak_scratch(ctx, copy.name, sizeof *nt); /* after the kept data */
+    if (!nt)
+        return NULL;
+    *nt = copy;
+    nt->data = d;
+    return nt;
 }
 
 ak_node *ak_record(ak_ctx *ctx, const char *op, ak_tensor *out, ak_backward_fn backward, int n_in,
@@ -156,11 +229,16 @@ int ak_backward_from(ak_ctx *ctx, ak_tensor *out, const float *dout) {
         ak_node *node = &ctx->tape.nodes[i];
         if (!node->out->grad)
             continue;
+        ak_arena_pos scratch = ak_arena_mark(&ctx->arena);
         node->backward(ctx, node);
         if (!ak_ok(ctx)) {
             ak_error_prefix(&ctx->err, "backward of %s", node->op);
             return ctx->err.code;
         }
+        ak_arena_rewind(&ctx->arena, scratch);
+        /* the output's gradient is complete and consumed: back to the pool (see ctx.h) */
+        if (!node->out->persistent && pool_put(&ctx->grads, node->out->grad))
+            node->out->grad = NULL;
     }
     return AK_OK;
 }

@@ -11,6 +11,14 @@
  *
  * One context per thread of model execution; a context is not shared between threads. The ops'
  * kernels parallelise internally with OpenMP.
+ *
+ * Memory of the backward pass (what keeps a training step's peak near PyTorch's): gradients of
+ * activations (non-persistent tensors) come from a pool of reusable blocks, not the arena. The walk
+ * returns a node's output gradient to the pool as soon as that node's backward has run (every
+ * consumer of the output was recorded later and has run already, so nothing reads it again) and sets
+ * the tensor's grad to NULL; gradients of leaves (tensors no recorded op produced, e.g. inputs) stay
+ * until ak_ctx_reset. Scratch a backward function takes from the arena is forgotten after it runs.
+ * Values are unchanged: pool blocks are zeroed when handed out, as arena gradients were.
  */
 #ifndef AK_CTX_H
 #define AK_CTX_H
@@ -38,8 +46,22 @@ typedef struct ak_tape {
     int64_t n, cap;
 } ak_tape;
 
+/* Reusable gradient blocks (see above); blocks stay allocated across steps (steady state: no malloc). */
+typedef struct ak_grad_block {
+    float *p;
+    size_t bytes;
+    bool used;
+} ak_grad_block;
+
+typedef struct ak_grad_pool {
+    ak_grad_block *blocks; /* heap array */
+    int n, cap;
+    size_t live, peak, held; /* bytes handed out now, their maximum, all blocks */
+} ak_grad_pool;
+
 struct ak_ctx {
     ak_arena arena;
+    ak_grad_pool grads;
     ak_tape tape;
     bool record;  /* record differentiable ops on the tape */
     ak_device device;
@@ -69,9 +91,17 @@ ak_tensor *ak_tensor_from(ak_ctx *ctx, int ndim, const int64_t *shape, const flo
 /* Scratch memory from the arena (kernels' workspaces); NULL + error when full. */
 void *ak_scratch(ak_ctx *ctx, const char *op, size_t bytes);
 
-/* The gradient buffer of t, allocated zeroed on first use (arena for activations). NULL + error
- * when the arena is full. Parameters already own theirs. */
+/* The gradient buffer of t, allocated zeroed on first use (the gradient pool for activations). NULL
+ * + error when out of memory. Parameters already own theirs. */
 float *ak_grad_of(ak_ctx *ctx, ak_tensor *t);
+
+/* Inference memory: with recording off, forget everything allocated in the arena since `pos` except
+ * t, which is moved down to pos; returns the moved tensor (t's old pointer and every other tensor
+ * allocated since pos become invalid). Model code calls it at block boundaries so that an inference
+ * forward holds a few blocks' activations instead of all of them. With recording on (the tape may
+ * read anything) t is returned unchanged, as it is when it cannot be moved (allocated before pos, or
+ * the arena grew a chunk since pos: the first step only). NULL t -> NULL. */
+ak_tensor *ak_ctx_keep(ak_ctx *ctx, ak_arena_pos pos, ak_tensor *t);
 
 /* For op implementations: after computing `out`, record a node when recording is on and any input
  * requires a gradient; then out->requires_grad is set and the node returned, with `saved` pointing

@@ -34,6 +34,8 @@ typedef struct ak_bn_layer {
 /* weight 1, bias 0, running mean 0, running var 1 (PyTorch's reset), eps 1e-5, momentum 0.1. */
 int ak_bn_layer_init(ak_bn_layer *l, ak_params *ps, const char *name, int channels, ak_error *err);
 ak_tensor *ak_bn_layer_fwd(ak_ctx *ctx, const ak_bn_layer *l, ak_tensor *x, ak_bn_mode mode);
+/* relu(batch norm) fused (ak_batch_norm_relu): the conv -> BN -> ReLU of every ResNet / ConvModule. */
+ak_tensor *ak_bn_layer_fwd_relu(ak_ctx *ctx, const ak_bn_layer *l, ak_tensor *x, ak_bn_mode mode);
 
 typedef struct ak_gn_layer {
     ak_tensor *weight, *bias;

@@ -139,27 +139,31 @@ static ak_bn_mode bn_mode(const ak_resnet *net, int stage, bool train) {
 static ak_tensor *block_fwd(ak_ctx *ctx, const ak_resnet_block *b, ak_tensor *x, ak_bn_mode mode) {
     ak_tensor *out = x;
     for (int i = 0; i < b->n_conv; i++) {
-        out = ak_bn_layer_fwd(ctx, &b->bn[i], ak_conv_layer_fwd(ctx, &b->conv[i], out), mode);
-        if (i + 1 < b->n_conv)
-            out = ak_relu(ctx, out);
+        ak_tensor *c = ak_conv_layer_fwd(ctx, &b->conv[i], out);
+        out = i + 1 < b->n_conv ? ak_bn_layer_fwd_relu(ctx, &b->bn[i], c, mode)
+                                : ak_bn_layer_fwd(ctx, &b->bn[i], c, mode);
     }
     ak_tensor *identity = b->has_downsample
                               ? ak_bn_layer_fwd(ctx, &b->down_bn, ak_conv_layer_fwd(ctx, &b->down_conv, x), mode)
                               : x;
-    return ak_relu(ctx, ak_add(ctx, out, identity));
+    return ak_relu_inplace(ctx, ak_add(ctx, out, identity));
 }
 
 int ak_resnet_forward(ak_ctx *ctx, const ak_resnet *net, ak_tensor *x, bool train, ak_tensor *out[4],
                       ak_taps *taps) {
     ak_bn_mode mode = bn_mode(net, 0, train);
+    /* Without a tape (inference, frozen teachers) only each block's output outlives the block. */
+    ak_arena_pos pos = ak_arena_mark(&ctx->arena);
     for (int i = 0; i < net->n_stem; i++)
-        x = ak_relu(ctx, ak_bn_layer_fwd(ctx, &net->stem_bn[i], ak_conv_layer_fwd(ctx, &net->stem_conv[i], x), mode));
+        x = ak_bn_layer_fwd_relu(ctx, &net->stem_bn[i], ak_conv_layer_fwd(ctx, &net->stem_conv[i], x), mode);
     ak_pool2d_params mp = {{3, 3}, {2, 2}, {1, 1}, {1, 1}, false, false};
-    x = ak_max_pool2d(ctx, x, &mp);
+    x = ak_ctx_keep(ctx, pos, ak_max_pool2d(ctx, x, &mp));
     for (int s = 0; s < 4; s++) {
         mode = bn_mode(net, s + 1, train);
-        for (int b = 0; b < net->n_blocks[s]; b++)
-            x = block_fwd(ctx, &net->blocks[s][b], x, mode);
+        for (int b = 0; b < net->n_blocks[s]; b++) {
+            pos = ak_arena_mark(&ctx->arena);
+            x = ak_ctx_keep(ctx, pos, block_fwd(ctx, &net->blocks[s][b], x, mode));
+        }
         if (!x)
             break;
         if (out)

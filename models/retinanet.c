@@ -69,7 +69,7 @@ int ak_retina_head_init(ak_retina_head *h, ak_params *ps, const char *prefix, co
 
 static ak_tensor *tower(ak_ctx *ctx, const ak_conv_layer *convs, int n, ak_tensor *x) {
     for (int i = 0; i < n; i++)
-        x = ak_relu(ctx, ak_conv_layer_fwd(ctx, &convs[i], x));
+        x = ak_relu_inplace(ctx, ak_conv_layer_fwd(ctx, &convs[i], x)); /* conv's backward reads its input */
     return x;
 }
 

@@ -1,4 +1,4 @@
-/* PSP / ASPP / FCN decode heads; see seg_heads.h. */
+/* PSP / ASPP / FCN decode heads (mmseg; the torchvision style in seg_heads_tv.c); see seg_heads.h. */
 #include "models/seg_heads.h"
 
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include "core/ops/resize.h"
 #include "core/ops/shape.h"
 #include "models/init.h"
+#include "models/seg_heads_internal.h"
 
 ak_seg_head_cfg ak_seg_head_defaults(ak_seg_head_kind kind, int in_channels, int channels, int num_classes) {
     ak_seg_head_cfg c;
@@ -28,6 +29,14 @@ ak_seg_head_cfg ak_seg_head_defaults(ak_seg_head_kind kind, int in_channels, int
     return c;
 }
 
+ak_seg_head_cfg ak_seg_head_defaults_tv(ak_seg_head_kind kind, int in_channels, int num_classes) {
+    ak_seg_head_cfg c = ak_seg_head_defaults(kind, in_channels, kind == AK_HEAD_FCN ? in_channels / 4 : 256,
+                                             num_classes);
+    c.style = AK_SEG_TORCHVISION;
+    c.dropout = kind == AK_HEAD_ASPP ? 0.5f : 0.1f;
+    return c;
+}
+
 int ak_seg_head_init(ak_seg_head *h, ak_params *ps, const char *prefix, const ak_seg_head_cfg *cfg, uint64_t seed,
                      ak_error *err) {
     memset(h, 0, sizeof *h);
@@ -37,6 +46,11 @@ int ak_seg_head_init(ak_seg_head *h, ak_params *ps, const char *prefix, const ak
         return ak_error_set(err, AK_EINVAL, "%s: %d branches (1..%d)", prefix, cfg->n_branches, AK_SEG_MAX_BRANCHES);
     if (cfg->in_channels < 1 || cfg->channels < 1 || cfg->num_classes < 1)
         return ak_error_set(err, AK_EINVAL, "%s: channels and classes must be positive", prefix);
+    if (cfg->style != AK_SEG_MMSEG && cfg->style != AK_SEG_TORCHVISION)
+        return ak_error_set(err, AK_EINVAL, "%s: head style %d is neither mmseg (0) nor torchvision (1)", prefix,
+                            (int)cfg->style);
+    if (cfg->style == AK_SEG_TORCHVISION)
+        return ak__seg_head_tv_init(h, ps, seed, err);
     char name[AK_NAME_LEN];
     int cin = cfg->in_channels, c = cfg->channels;
     switch (cfg->kind) {
@@ -107,7 +121,9 @@ ak_tensor *ak_seg_head_forward(ak_ctx *ctx, const ak_seg_head *h, ak_tensor *x, 
                        h->cfg.in_channels);
     }
     ak_tensor *feat;
-    if (h->cfg.kind == AK_HEAD_FCN) {
+    if (h->cfg.style == AK_SEG_TORCHVISION) {
+        feat = ak__seg_head_tv_features(ctx, h, x, train, dropout_rng);
+    } else if (h->cfg.kind == AK_HEAD_FCN) {
         feat = x;
         for (int i = 0; i < h->cfg.n_branches; i++)
             feat = ak_conv_module_fwd(ctx, &h->branch[i], feat, train);
@@ -119,7 +135,13 @@ ak_tensor *ak_seg_head_forward(ak_ctx *ctx, const ak_seg_head *h, ak_tensor *x, 
     char name[AK_TAP_NAME_LEN];
     snprintf(name, sizeof name, "%s.feat", h->tap[0] ? h->tap : h->prefix);
     ak_taps_put(taps, name, feat);
-    ak_tensor *d = train && h->cfg.dropout > 0 ? ak_channel_dropout(ctx, feat, h->cfg.dropout, dropout_rng) : feat;
+    /* mmseg: Dropout2d before conv_seg; torchvision's FCNHead: element-wise Dropout there; its
+     * DeepLabHead dropped inside the ASPP projection already. */
+    ak_tensor *d = feat;
+    if (train && h->cfg.dropout > 0 && h->cfg.style == AK_SEG_MMSEG)
+        d = ak_channel_dropout(ctx, feat, h->cfg.dropout, dropout_rng);
+    else if (train && h->cfg.dropout > 0 && h->cfg.kind == AK_HEAD_FCN)
+        d = ak_dropout(ctx, feat, h->cfg.dropout, dropout_rng);
     ak_tensor *logits = ak_conv_layer_fwd(ctx, &h->conv_seg, d);
     snprintf(name, sizeof name, "%s.logits", h->tap[0] ? h->tap : h->prefix);
     ak_taps_put(taps, name, logits);

@@ -27,20 +27,36 @@ ak_segmentor_cfg ak_segmentor_defaults(ak_seg_head_kind kind, int depth, float w
     return c;
 }
 
+ak_segmentor_cfg ak_segmentor_torchvision(int depth, int num_classes, bool aux) {
+    ak_segmentor_cfg c;
+    memset(&c, 0, sizeof c);
+    c.backbone.depth = depth;
+    c.backbone.width_mult = 1.0f;
+    c.backbone.dilated = true;
+    c.backbone.frozen_stages = -1;
+    c.decode = ak_seg_head_defaults_tv(AK_HEAD_ASPP, 2048, num_classes);
+    c.has_aux = aux;
+    c.aux = ak_seg_head_defaults_tv(AK_HEAD_FCN, 1024, num_classes);
+    c.aux_weight = 0.5f;
+    c.avg_non_ignore = true;
+    return c;
+}
+
 int ak_segmentor_init(ak_segmentor *s, ak_params *ps, const ak_segmentor_cfg *cfg, uint64_t seed, ak_error *err) {
     memset(s, 0, sizeof *s);
     s->cfg = *cfg;
+    bool tv = cfg->decode.style == AK_SEG_TORCHVISION;
     AK_TRY(ak_resnet_init(&s->backbone, ps, "backbone", &cfg->backbone, seed, err));
     if (cfg->decode.in_channels != s->backbone.out_channels[3])
         return ak_error_set(err, AK_EINVAL, "segmentor: decode head expects %d channels, the backbone gives %d",
                             cfg->decode.in_channels, s->backbone.out_channels[3]);
-    AK_TRY(ak_seg_head_init(&s->decode, ps, "decode_head", &cfg->decode, seed, err));
+    AK_TRY(ak_seg_head_init(&s->decode, ps, tv ? "classifier" : "decode_head", &cfg->decode, seed, err));
     strcpy(s->decode.tap, "decode");
     if (cfg->has_aux) {
         if (cfg->aux.in_channels != s->backbone.out_channels[2])
             return ak_error_set(err, AK_EINVAL, "segmentor: auxiliary head expects %d channels, c4 has %d",
                                 cfg->aux.in_channels, s->backbone.out_channels[2]);
-        AK_TRY(ak_seg_head_init(&s->aux, ps, "auxiliary_head", &cfg->aux, seed, err));
+        AK_TRY(ak_seg_head_init(&s->aux, ps, tv ? "aux_classifier" : "auxiliary_head", &cfg->aux, seed, err));
         strcpy(s->aux.tap, "aux");
     }
     return AK_OK;

@@ -6,6 +6,11 @@
  * default: the mean over all N*H*W pixels, ignored ones counting 0) or true (PyTorch's mean over
  * non-ignored pixels). total = decode + aux_weight * aux (0.4).
  * Taps: the backbone's "backbone.c2..c5", "decode.feat", "decode.logits", "aux.feat", "aux.logits".
+ * torchvision layout (decode.style AK_SEG_TORCHVISION, ak_segmentor_torchvision): torchvision's
+ * deeplabv3_resnet50/101 - parameters "backbone.*", "classifier.*", "aux_classifier.*" (its state-dict
+ * keys); the logits it returns upsampled to the input are what the loss here computes from the
+ * feature-size logits (the same bilinear resize); its reference training uses the mean over
+ * non-ignored pixels and aux weight 0.5.
  * Shapes: x (N,3,H,W); labels N*H*W uint8 train ids (255 ignored); logits (N,K,h,w) at feature size.
  */
 #ifndef AK_MODELS_SEGMENTOR_H
@@ -41,6 +46,11 @@ typedef struct ak_seg_losses {
 /* Fills cfg for a backbone depth / width and head kind with mmseg's channel choices: decode
  * channels 512 (scaled by width_mult), aux FCN on c4 with 256 channels, 19 classes. */
 ak_segmentor_cfg ak_segmentor_defaults(ak_seg_head_kind kind, int depth, float width_mult, int num_classes);
+/* torchvision's deeplabv3_resnet{50,101}(num_classes, aux_loss): ResNet "pytorch" style with the
+ * plain stem, replace_stride_with_dilation [False, True, True] (our D8), every BN trained;
+ * DeepLabHead on c5, FCNHead on c4 when aux (weight 0.5, torchvision's reference script); loss mean
+ * over non-ignored pixels (F.cross_entropy's, ignore 255). */
+ak_segmentor_cfg ak_segmentor_torchvision(int depth, int num_classes, bool aux);
 int ak_segmentor_init(ak_segmentor *s, ak_params *ps, const ak_segmentor_cfg *cfg, uint64_t seed, ak_error *err);
 void ak_segmentor_free(ak_segmentor *s);
 /* train: BN batch statistics, dropout (masks from dropout_rng), aux head evaluated. */

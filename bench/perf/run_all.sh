@@ -4,6 +4,9 @@ set -eu
 build=${1:-build}
 for exe in "$build"/perf_*; do
   [ -x "$exe" ] || continue
+  [ "$(basename "$exe")" = perf_models ] && continue # needs a workload: run below beside PyTorch
   echo "== $(basename "$exe")"
   "$exe"
 done
+echo "== perf_models vs PyTorch (bench/perf/models_vs_torch.sh)"
+sh "$(dirname "$0")/models_vs_torch.sh" "$build"

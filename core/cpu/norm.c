@@ -74,6 +74,29 @@ void ak_cpu_seg_affine(float *y, const float *x, int64_t P, int64_t S, const flo
     }
 }
 
+void ak_cpu_seg_affine_relu(float *y, const float *x, int64_t P, int64_t S, const float *m, const float *a,
+                            const float *b) {
+    const int64_t nch = (S + CHUNK - 1) / CHUNK, units = P * nch;
+#pragma omp parallel for schedule(static) if (P * S > PAR_MIN)
+    for (int64_t u = 0; u < units; u++) {
+        int64_t p = u / nch, j0 = (u % nch) * CHUNK, n = S - j0 < CHUNK ? S - j0 : CHUNK;
+        const float *xs = x + p * S + j0;
+        float *ys = y + p * S + j0;
+        const float mm = m[p], aa = a[p], bb = b ? b[p] : 0.0f;
+#pragma omp simd
+        for (int64_t i = 0; i < n; i++) {
+            const float v = (xs[i] - mm) * aa + bb; /* the same rounding as ak_cpu_seg_affine */
+            ys[i] = v > 0.0f ? v : 0.0f;
+        }
+    }
+}
+
+void ak_cpu_relu_mask(float *g, const float *y, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t i = 0; i < n; i++)
+        g[i] = y[i] > 0.0f ? g[i] : 0.0f;
+}
+
 void ak_cpu_seg_bwd(float *dx, const float *dy, const float *x, int64_t P, int64_t S, const float *a,
                     const float *b, const float *m, const float *c) {
     const int64_t nch = (S + CHUNK - 1) / CHUNK, units = P * nch;

@@ -24,6 +24,11 @@ void ak_cpu_seg_dot(double *sdy, double *sdyx, const float *dy, const float *x, 
 /* y = (x - m[p]) * a[p] + b[p] (b may be NULL: 0). */
 void ak_cpu_seg_affine(float *y, const float *x, int64_t P, int64_t S, const float *m, const float *a,
                        const float *b);
+/* The same followed by relu in the same pass: y = v > 0 ? v : 0 (batch norm + ReLU fused). */
+void ak_cpu_seg_affine_relu(float *y, const float *x, int64_t P, int64_t S, const float *m, const float *a,
+                            const float *b);
+/* g[i] = y[i] > 0 ? g[i] : 0 in place (relu's backward folded into the gradient of the fused op). */
+void ak_cpu_relu_mask(float *g, const float *y, int64_t n);
 
 /* dx += a[p] * dy + b[p] * (x - m[p]) + c[p]. With b == NULL the x term is skipped (x, m unused);
  * c may be NULL (0). */

@@ -24,6 +24,27 @@ ak_tensor *ak_relu(ak_ctx *ctx, ak_tensor *x) {
     return ak_ok(ctx) ? y : NULL;
 }
 
+ak_tensor *ak_relu_inplace(ak_ctx *ctx, ak_tensor *x) {
+    if (!x || !ak_ok(ctx))
+        return NULL;
+    if (x->device != AK_DEV_CPU)
+        return ak_fail(ctx, AK_EUNSUP, "relu_inplace: device %d not supported in this build", (int)x->device);
+    if (x->persistent)
+        return ak_fail(ctx, AK_EINVAL, "relu_inplace: '%s' is a parameter or buffer, not an activation",
+                       x->name ? x->name : "?");
+    ak_tensor *y = ak_scratch(ctx, "relu", sizeof *y);
+    if (!y)
+        return NULL;
+    *y = *x; /* same data and shape; a tensor of its own for the tape */
+    y->grad = NULL;
+    y->requires_grad = false;
+    y->name = "relu";
+    ak_cpu_relu_fwd(y->data, x->data, x->numel);
+    /* the backward reads only the output (the sign mask) and adds into x's gradient */
+    ak_record(ctx, "relu", y, relu_backward, 1, &x, 0);
+    return ak_ok(ctx) ? y : NULL;
+}
+
 static void sigmoid_backward(ak_ctx *ctx, ak_node *node) {
     ak_tensor *x = node->in[0];
     float *dx = ak_grad_of(ctx, x);

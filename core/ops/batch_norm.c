@@ -35,6 +35,7 @@ typedef struct bn_saved {
     const float *gamma; /* weight data or NULL (also in frozen mode, where it is a constant) */
     float *mean;        /* per (group, channel): the mean that was subtracted (batch or running) */
     double *invstd;     /* per (group, channel) */
+    bool relu;          /* ak_batch_norm_relu: the output is relu'd */
 } bn_saved;
 
 /* Statistics index of plane p = n*C + c: (n / G) * C + c. */
@@ -45,6 +46,8 @@ static void bn_backward(ak_ctx *ctx, ak_node *node) {
     ak_tensor *x = node->in[0], *w = node->in[1], *b = node->in[2];
     const int64_t N = s->N, C = s->C, S = s->S, P = N * C, G = s->G, K = (N + G - 1) / G * C;
     const float *dy = node->out->grad;
+    if (s->relu) /* relu's backward: the output gradient is this node's alone, so mask it in place */
+        ak_cpu_relu_mask(node->out->grad, node->out->data, node->out->numel);
     const bool need_x = x->requires_grad, need_w = w && w->requires_grad, need_b = b && b->requires_grad;
     const bool train = s->mode == AK_BN_TRAIN;
     float *coef = ak_scratch(ctx, node->op, (size_t)P * 4 * sizeof *coef); /* m, a, b, c per plane */
@@ -106,7 +109,7 @@ static void bn_backward(ak_ctx *ctx, ak_node *node) {
 /* Shared by ak_batch_norm and ak_batch_norm_ghost; ghost = samples per statistics group (0: all). */
 static ak_tensor *batch_norm(ak_ctx *ctx, const char *op, ak_tensor *x, ak_tensor *weight, ak_tensor *bias,
                              ak_tensor *running_mean, ak_tensor *running_var, ak_bn_mode mode, int ghost,
-                             float momentum, float eps) {
+                             float momentum, float eps, bool relu) {
     if (!x || !ak_ok(ctx))
         return NULL;
     char s[64];
@@ -187,7 +190,10 @@ static ak_tensor *batch_norm(ak_ctx *ctx, const char *op, ak_tensor *x, ak_tenso
         pa[p] = (float)(invstd[k] * (weight ? (double)weight->data[c] : 1.0));
         pb[p] = bias ? bias->data[c] : 0.0f;
     }
-    ak_cpu_seg_affine(y->data, x->data, P, S, pm, pa, pb);
+    if (relu)
+        ak_cpu_seg_affine_relu(y->data, x->data, P, S, pm, pa, pb);
+    else
+        ak_cpu_seg_affine(y->data, x->data, P, S, pm, pa, pb);
     ak_tensor *in[3] = {x, mode == AK_BN_FROZEN ? NULL : weight, mode == AK_BN_FROZEN ? NULL : bias};
     ak_node *node = ak_record(ctx, op, y, bn_backward, 3, in, sizeof(bn_saved));
     if (node) {
@@ -200,17 +206,25 @@ static ak_tensor *batch_norm(ak_ctx *ctx, const char *op, ak_tensor *x, ak_tenso
         sv->gamma = weight ? weight->data : NULL;
         sv->mean = mean;
         sv->invstd = invstd;
+        sv->relu = relu;
     }
     return ak_ok(ctx) ? y : NULL;
 }
 
 ak_tensor *ak_batch_norm(ak_ctx *ctx, ak_tensor *x, ak_tensor *weight, ak_tensor *bias, ak_tensor *running_mean,
                          ak_tensor *running_var, ak_bn_mode mode, float momentum, float eps) {
-    return batch_norm(ctx, "batch_norm", x, weight, bias, running_mean, running_var, mode, 0, momentum, eps);
+    return batch_norm(ctx, "batch_norm", x, weight, bias, running_mean, running_var, mode, 0, momentum, eps, false);
+}
+
+ak_tensor *ak_batch_norm_relu(ak_ctx *ctx, ak_tensor *x, ak_tensor *weight, ak_tensor *bias,
+                              ak_tensor *running_mean, ak_tensor *running_var, ak_bn_mode mode, float momentum,
+                              float eps) {
+    return batch_norm(ctx, "batch_norm_relu", x, weight, bias, running_mean, running_var, mode, 0, momentum, eps,
+                      true);
 }
 
 ak_tensor *ak_batch_norm_ghost(ak_ctx *ctx, ak_tensor *x, int ghost, ak_tensor *weight, ak_tensor *bias,
                                ak_tensor *running_mean, ak_tensor *running_var, float momentum, float eps) {
     return batch_norm(ctx, "batch_norm_ghost", x, weight, bias, running_mean, running_var, AK_BN_TRAIN, ghost,
-                      momentum, eps);
+                      momentum, eps, false);
 }

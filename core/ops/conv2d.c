@@ -84,9 +84,11 @@ ak_tensor *ak_conv2d(ak_ctx *ctx, ak_tensor *x, ak_tensor *w, ak_tensor *b, cons
         return NULL;
     float *ws = NULL;
     int64_t nws = ak_cpu_conv2d_fwd_ws_floats(&g);
+    ak_arena_pos before_ws = ak_arena_mark(&ctx->arena);
     if (nws > 0 && !(ws = ak_scratch(ctx, "conv2d", (size_t)nws * sizeof(float))))
         return NULL;
     ak_cpu_conv2d_fwd(y->data, x->data, w->data, b ? b->data : NULL, &g, ws);
+    ak_arena_rewind(&ctx->arena, before_ws); /* the workspace is dead (the backward takes its own) */
 
     ak_tensor *in[3] = {x, w, b};
     ak_node *node = ak_record(ctx, "conv2d", y, conv2d_backward, b ? 3 : 2, in, sizeof(conv2d_saved));

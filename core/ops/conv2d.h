@@ -7,7 +7,8 @@
  * NULL params pointer means all defaults.
  * Autograd: records one node; backward adds into the grads of the inputs that require one
  * (dx, dw, db). Saved state: pointers to x and w (valid until ak_ctx_reset) and the geometry; the
- * im2col workspace comes from the arena and is bounded per call (see core/cpu/conv2d.h).
+ * im2col workspace comes from the arena, is bounded per call (see core/cpu/conv2d.h) and is released
+ * when the call returns (forward) or the node's backward has run.
  * Errors (ctx->err, NULL returned): AK_ESHAPE naming "conv2d" and both shapes when x, w, b do
  * not fit together; AK_EINVAL for non-positive stride / dilation, negative padding, groups not
  * dividing the channels, or an empty output; AK_EUNSUP for non-CPU tensors; AK_ENOMEM when the

@@ -47,6 +47,12 @@ typedef enum ak_bn_mode {
 
 ak_tensor *ak_batch_norm(ak_ctx *ctx, ak_tensor *x, ak_tensor *weight, ak_tensor *bias, ak_tensor *running_mean,
                          ak_tensor *running_var, ak_bn_mode mode, float momentum, float eps);
+/* relu(ak_batch_norm(...)) as one op: bitwise the same values and gradients, one pass and one
+ * activation (and its gradient) less; the backward masks its output gradient in place (the tape's
+ * gradient pool hands each node's output gradient to that node alone). */
+ak_tensor *ak_batch_norm_relu(ak_ctx *ctx, ak_tensor *x, ak_tensor *weight, ak_tensor *bias,
+                              ak_tensor *running_mean, ak_tensor *running_var, ak_bn_mode mode, float momentum,
+                              float eps);
 /* Training-mode batch norm with statistics per "ghost batch": consecutive groups of `ghost` samples
  * in batch order (the last group is smaller when ghost does not divide N; ghost == 0 or >= N is the
  * whole batch, i.e. ak_batch_norm in AK_BN_TRAIN). Equivalent to calling ak_batch_norm on each group

@@ -55,6 +55,41 @@ START_TEST(loss_matches_torch) {
 }
 END_TEST
 
+/* Masks that underflow to 0 on a 1x1 map (token . teacher far below -88): the level's loss is 0
+ * with a zero gradient, not NaN (the 0/0 of sum M^2 x / sum M). */
+START_TEST(vanishing_masks_give_zero_not_nan) {
+    ak_params ps;
+    ak_params_init(&ps);
+    ak_error err = {0};
+    ak_distill_loss *l = make(&ps, "neck.p7", false, false, &err);
+    ck_assert_msg(l != NULL, "%s", err.msg);
+    ak_ctx ctx;
+    ak_ctx_init(&ctx, 0, 0);
+    ak_tensor *e = *ak_distill_loss_param_slot(l, "mask_token"); /* (K, C) */
+    for (int64_t i = 0; i < e->numel; i++)
+        e->data[i] = 1.0f;
+    const int64_t shape[4] = {2, e->shape[1], 1, 1};
+    ak_tensor *s = ak_tensor_new(&ctx, "test", 4, shape), *t = ak_tensor_new(&ctx, "test", 4, shape);
+    for (int64_t i = 0; i < t->numel; i++) {
+        t->data[i] = -50.0f; /* logits C * -50 <= -300: sigmoid is exactly 0 in float */
+        s->data[i] = 0.5f;
+    }
+    s->requires_grad = true;
+    ak_rng rng = {0, 0};
+    ak_tensor *out = run_loss(&ctx, l, s, t, NULL, 0, rng);
+    ck_assert_msg(out != NULL, "%s", ctx.err.msg);
+    ck_assert_msg(out->data[0] == 0.0f, "loss %g, expected 0", (double)out->data[0]);
+    ck_assert_int_eq(ak_backward(&ctx, out), AK_OK);
+    const float *g = ak_grad_of(&ctx, s);
+    ck_assert_ptr_nonnull(g);
+    for (int64_t i = 0; i < s->numel; i++)
+        ck_assert_msg(g[i] == 0.0f, "grad[%lld] = %g", (long long)i, (double)g[i]);
+    ak_ctx_free(&ctx);
+    ak_distill_loss_destroy(l);
+    ak_params_free(&ps);
+}
+END_TEST
+
 START_TEST(custom_mask_starts_after_warmup) {
     ak_safetensors fx;
     ak_fixture_open(&fx, "distill/maskd.safetensors");
@@ -366,6 +401,7 @@ static Suite *suite(void) {
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, loss_matches_torch);
+    tcase_add_test(tc, vanishing_masks_give_zero_not_nan);
     tcase_add_test(tc, custom_mask_starts_after_warmup);
     tcase_add_test(tc, token_stage_forward_matches_torch);
     tcase_add_test(tc, finite_differences);
