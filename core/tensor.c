@@ -20,18 +20,20 @@ bool ak_same_shape(const ak_tensor *a, const ak_tensor *b) {
     return true;
 }
 
-char *ak_shape_str(const ak_tensor *t, char *buf, size_t len) {
+char *ak_dims_str(int ndim, const int64_t *shape, char *buf, size_t len) {
     size_t off = 0;
     if (!len)
         return buf;
     buf[0] = '\0';
     off += (size_t)snprintf(buf + off, len - off, "(");
-    for (int i = 0; i < t->ndim && off < len; i++)
-        off += (size_t)snprintf(buf + off, len - off, i ? ",%lld" : "%lld", (long long)t->shape[i]);
+    for (int i = 0; i < ndim && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, i ? ",%lld" : "%lld", (long long)shape[i]);
     if (off < len)
         snprintf(buf + off, len - off, ")");
     return buf;
 }
+
+char *ak_shape_str(const ak_tensor *t, char *buf, size_t len) { return ak_dims_str(t->ndim, t->shape, buf, len); }
 
 int64_t ak_dim(const ak_tensor *t, int d) {
     if (d < 0)

@@ -33,8 +33,9 @@ typedef struct ak_tensor {
 /* Product of dims; 1 for ndim == 0 (a scalar). */
 int64_t ak_shape_numel(int ndim, const int64_t *shape);
 bool ak_same_shape(const ak_tensor *a, const ak_tensor *b);
-/* "(2,3,8,8)" into buf (always NUL-terminated); returns buf. */
+/* "(2,3,8,8)" into buf (always NUL-terminated); returns buf. ak_dims_str: the same for a bare shape. */
 char *ak_shape_str(const ak_tensor *t, char *buf, size_t len);
+char *ak_dims_str(int ndim, const int64_t *shape, char *buf, size_t len);
 /* Size of dimension d, with negative d counting from the end (-1 = last). */
 int64_t ak_dim(const ak_tensor *t, int d);
 

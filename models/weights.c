@@ -1,11 +1,11 @@
 /* Strict weight import: one matching path for every file format and key scheme. See weights.h. */
 #include "models/weights.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/name_list.h"
 #include "models/weight_keys.h"
 
 static bool starts(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
@@ -15,42 +15,7 @@ static bool is_counter(const char *name) {
     return n >= k && strcmp(name + n - k, "num_batches_tracked") == 0;
 }
 
-/* A bounded list of names for the error message: what does not fit is only counted. */
-typedef struct name_list {
-    char text[240];
-    int n, shown;
-} name_list;
 
-static void note(name_list *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(name_list *l, const char *fmt, ...) {
-    char item[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(item, sizeof item, fmt, ap);
-    va_end(ap);
-    size_t used = strlen(l->text);
-    if (used + strlen(item) + 3 < sizeof l->text || l->shown == 0) { /* the first one always (cut) */
-        snprintf(l->text + used, sizeof l->text - used, "%s%s", l->shown ? ", " : "", item);
-        l->shown++;
-    }
-    l->n++;
-}
-
-static void emit(char *buf, size_t len, const char *what, const name_list *l) {
-    if (l->n == 0)
-        return;
-    size_t used = strlen(buf);
-    snprintf(buf + used, len - used, "%s%d %s [%s%s]", used ? "; " : "", l->n, what, l->text,
-             l->n > l->shown ? ", ..." : "");
-}
-
-static void shape_str(int ndim, const int64_t *shape, char *buf, size_t len) {
-    size_t o = (size_t)snprintf(buf, len, "(");
-    for (int i = 0; i < ndim && o < len; i++)
-        o += (size_t)snprintf(buf + o, len - o, "%s%lld", i ? "," : "", (long long)shape[i]);
-    if (o < len)
-        snprintf(buf + o, len - o, ")");
-}
 
 /* Same shape, a 0-d scalar and a one-element 1-d tensor counting as the same (PyTorch versions differ). */
 static bool same_shape(const ak_wf_entry *e, const ak_tensor *t) {
@@ -95,7 +60,7 @@ static ak_key_style resolve_style(const ak_weights_file *wf, ak_key_style style,
 typedef struct match {
     int *src;   /* per registry entry: file entry, or -1 */
     bool *used; /* per file entry */
-    name_list missing, unexpected, misshaped, dtype, nomap;
+    ak_name_list missing, unexpected, misshaped, dtype, nomap;
     int skipped;
 } match;
 
@@ -104,9 +69,9 @@ static void match_entry(match *mt, const ak_weights_file *wf, const ak_param *p,
     if (k < 0) {
         if (!is_counter(p->name)) {
             if (strcmp(want, p->name) == 0)
-                note(&mt->missing, "%s", p->name);
+                ak_name_list_add(&mt->missing, "%s", p->name);
             else
-                note(&mt->missing, "%s as '%s'", p->name, want);
+                ak_name_list_add(&mt->missing, "%s as '%s'", p->name, want);
         }
         return;
     }
@@ -115,12 +80,12 @@ static void match_entry(match *mt, const ak_weights_file *wf, const ak_param *p,
     mt->src[i] = k;
     if (!same_shape(e, p->t)) {
         char a[96], b[96];
-        shape_str(e->ndim, e->shape, a, sizeof a);
-        shape_str(p->t->ndim, p->t->shape, b, sizeof b);
-        note(&mt->misshaped, "%s: file %s, model %s", e->name, a, b);
+        ak_dims_str(e->ndim, e->shape, a, sizeof a);
+        ak_dims_str(p->t->ndim, p->t->shape, b, sizeof b);
+        ak_name_list_add(&mt->misshaped, "%s: file %s, model %s", e->name, a, b);
     }
     if (e->kind == AK_WF_OTHER || (e->kind == AK_WF_INT && !is_counter(p->name)))
-        note(&mt->dtype, "%s is %s", e->name, e->dtype);
+        ak_name_list_add(&mt->dtype, "%s is %s", e->name, e->dtype);
 }
 
 int ak_load_weights(ak_params *ps, const char *path, const ak_weights_opts *o, ak_weights_info *info, ak_error *err) {
@@ -155,7 +120,7 @@ int ak_load_weights(ak_params *ps, const char *path, const ak_weights_opts *o, a
         char want[3 * AK_PARAM_NAME_LEN];
         if (!scope[0]) {
             if (ak_key_to_style(style, &model, p->name, want, sizeof want) != AK_OK) {
-                note(&mt.nomap, "%s", p->name);
+                ak_name_list_add(&mt.nomap, "%s", p->name);
                 continue;
             }
         } else {
@@ -173,16 +138,16 @@ int ak_load_weights(ak_params *ps, const char *path, const ak_weights_opts *o, a
         if (skip)
             mt.skipped++;
         else
-            note(&mt.unexpected, "%s", key);
+            ak_name_list_add(&mt.unexpected, "%s", key);
     }
     if (rc == AK_OK && (mt.missing.n || mt.unexpected.n || mt.misshaped.n || mt.dtype.n || mt.nomap.n)) {
         char detail[AK_ERROR_MSG_LEN] = "", nomap[64];
         snprintf(nomap, sizeof nomap, "without a %s counterpart", ak_key_style_name(style));
-        emit(detail, sizeof detail, "missing", &mt.missing);
-        emit(detail, sizeof detail, "unexpected", &mt.unexpected);
-        emit(detail, sizeof detail, "mis-shaped", &mt.misshaped);
-        emit(detail, sizeof detail, "not float", &mt.dtype);
-        emit(detail, sizeof detail, nomap, &mt.nomap);
+        ak_name_list_emit(detail, sizeof detail, "missing", &mt.missing);
+        ak_name_list_emit(detail, sizeof detail, "unexpected", &mt.unexpected);
+        ak_name_list_emit(detail, sizeof detail, "mis-shaped", &mt.misshaped);
+        ak_name_list_emit(detail, sizeof detail, "not float", &mt.dtype);
+        ak_name_list_emit(detail, sizeof detail, nomap, &mt.nomap);
         rc = ak_error_set(err, AK_EFORMAT, "%s (%s, %s keys): weights do not match the model under '%s': %s", path,
                           wf.layout, ak_key_style_name(style), scope, detail);
     }

@@ -2,12 +2,12 @@
  * fills a checkpoint file's root or a run file's /checkpoint group. */
 #include "store/checkpoint.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/name_list.h"
 #include "store/fsutil.h"
 #include "store/h5util.h"
 #include "store/run_internal.h"
@@ -199,42 +199,7 @@ int ak_ckpt_read_meta(const char *path, ak_ckpt_meta *meta, ak_error *err) {
     return rc;
 }
 
-/* A bounded list of names for the error message: names that do not fit are counted. */
-typedef struct name_list {
-    char text[300];
-    int n, shown;
-} name_list;
 
-static void list_add(name_list *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void list_add(name_list *l, const char *fmt, ...) {
-    char item[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(item, sizeof item, fmt, ap);
-    va_end(ap);
-    size_t used = strlen(l->text);
-    if (used + strlen(item) + 3 < sizeof l->text) {
-        snprintf(l->text + used, sizeof l->text - used, "%s%s", l->shown ? ", " : "", item);
-        l->shown++;
-    }
-    l->n++;
-}
-
-static void list_emit(char *buf, size_t len, const char *what, const name_list *l) {
-    if (l->n == 0)
-        return;
-    size_t used = strlen(buf);
-    snprintf(buf + used, len - used, "%s%s %d [%s%s]", used ? "; " : "", what, l->n, l->text,
-             l->n > l->shown ? ", ..." : "");
-}
-
-static void shape_str(int ndim, const int64_t *shape, char *buf, size_t len) {
-    size_t o = (size_t)snprintf(buf, len, "(");
-    for (int i = 0; i < ndim && o < len; i++)
-        o += (size_t)snprintf(buf + o, len - o, "%s%lld", i ? "," : "", (long long)shape[i]);
-    if (o < len)
-        snprintf(buf + o, len - o, ")");
-}
 
 /* What is stored under one dataset: dtype and shape. */
 typedef struct stored_item {
@@ -305,10 +270,10 @@ static stored_item *stored_find(stored_set *s, const char *group, const char *na
 
 /* Compare the stored dataset with the expected dtype and shape; on mismatch add it to `bad`. */
 static void check_item(hid_t base, const stored_item *it, ak_h5_dtype t, int ndim, const int64_t *shape,
-                       name_list *bad) {
+                       ak_name_list *bad) {
     char path[2 * NAME_LEN + 4], want[128], got[128] = "?", got_type[32] = "?";
     snprintf(path, sizeof path, "%s/%s", it->group, it->link);
-    shape_str(ndim, shape, want, sizeof want);
+    ak_dims_str(ndim, shape, want, sizeof want);
     hid_t d = H5Dopen2(base, path, H5P_DEFAULT);
     hid_t type = d < 0 ? H5I_INVALID_HID : H5Dget_type(d);
     hid_t space = d < 0 ? H5I_INVALID_HID : H5Dget_space(d);
@@ -322,7 +287,7 @@ static void check_item(hid_t base, const stored_item *it, ak_h5_dtype t, int ndi
             int64_t s64[AK_H5_MAX_DIMS] = {0};
             for (int i = 0; i < nd; i++)
                 s64[i] = (int64_t)dims[i];
-            shape_str(nd, s64, got, sizeof got);
+            ak_dims_str(nd, s64, got, sizeof got);
             ok = ak_h5_type_is(type, t) && nd == ndim;
             for (int i = 0; ok && i < nd; i++)
                 ok = s64[i] == shape[i];
@@ -335,7 +300,7 @@ static void check_item(hid_t base, const stored_item *it, ak_h5_dtype t, int ndi
     ak_h5_close(&d);
     H5Eclear2(H5E_DEFAULT);
     if (!ok)
-        list_add(bad, "%s%s%s stored %s %s, expected %s %s", strcmp(it->group, "params") ? it->group : "",
+        ak_name_list_add(bad, "%s%s%s stored %s %s, expected %s %s", strcmp(it->group, "params") ? it->group : "",
                  strcmp(it->group, "params") ? "/" : "", it->name, got_type, got, ak_h5_dtype_name(t), want);
 }
 
@@ -360,7 +325,7 @@ static int load(const char *path, ak_ckpt_meta *meta, ak_params *ps, ak_ckpt_arr
         ak_h5_strs_free(groups, ng);
     }
     /* Match every requested name to a stored one, collecting every problem before failing. */
-    name_list missing = {0}, unexpected = {0}, bad = {0};
+    ak_name_list missing = {0}, unexpected = {0}, bad = {0};
     stored_item **p_items = NULL, **e_items = NULL;
     if (rc == AK_OK) {
         p_items = calloc((size_t)(ps ? ps->n : 0) + 1, sizeof *p_items);
@@ -373,7 +338,7 @@ static int load(const char *path, ak_ckpt_meta *meta, ak_params *ps, ak_ckpt_arr
         if (p->t->device != AK_DEV_CPU)
             rc = ak_error_set(err, AK_EUNSUP, "%s: parameter %s is not in host memory", path, p->name);
         else if (!(p_items[i] = stored_find(&st, "params", p->name)))
-            list_add(&missing, "%s", p->name);
+            ak_name_list_add(&missing, "%s", p->name);
         else {
             p_items[i]->matched = true;
             check_item(base, p_items[i], AK_H5_F32, p->t->ndim, p->t->shape, &bad);
@@ -381,7 +346,7 @@ static int load(const char *path, ak_ckpt_meta *meta, ak_params *ps, ak_ckpt_arr
     }
     for (int i = 0; rc == AK_OK && !params_only && i < n_ex; i++) {
         if (!(e_items[i] = stored_find(&st, ex[i].group, ex[i].name)))
-            list_add(&missing, "%s/%s", ex[i].group, ex[i].name);
+            ak_name_list_add(&missing, "%s/%s", ex[i].group, ex[i].name);
         else {
             e_items[i]->matched = true;
             check_item(base, e_items[i], h5_type(ex[i].dtype), ex[i].ndim, ex[i].shape, &bad);
@@ -389,13 +354,13 @@ static int load(const char *path, ak_ckpt_meta *meta, ak_params *ps, ak_ckpt_arr
     }
     for (int i = 0; rc == AK_OK && i < st.n; i++)
         if (!st.items[i].matched)
-            list_add(&unexpected, "%s%s%s", strcmp(st.items[i].group, "params") ? st.items[i].group : "",
+            ak_name_list_add(&unexpected, "%s%s%s", strcmp(st.items[i].group, "params") ? st.items[i].group : "",
                      strcmp(st.items[i].group, "params") ? "/" : "", st.items[i].name);
     if (rc == AK_OK && (missing.n || unexpected.n || bad.n)) {
         char detail[AK_ERROR_MSG_LEN] = "";
-        list_emit(detail, sizeof detail, "missing", &missing);
-        list_emit(detail, sizeof detail, "unexpected", &unexpected);
-        list_emit(detail, sizeof detail, "mis-shaped", &bad);
+        ak_name_list_emit(detail, sizeof detail, "missing", &missing);
+        ak_name_list_emit(detail, sizeof detail, "unexpected", &unexpected);
+        ak_name_list_emit(detail, sizeof detail, "mis-shaped", &bad);
         rc = ak_error_set(err, missing.n || unexpected.n ? AK_EFORMAT : AK_ESHAPE,
                           "%s: checkpoint does not match the model: %s", path, detail);
     }
