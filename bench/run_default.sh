@@ -5,9 +5,9 @@
 # on a dataset generated on the spot. With them: the same sweep on the real data, where the presets'
 # sizes are those of the synthetic default unless AKD_SWEEP names another sweep file.
 # JOBS (default 2) runs in parallel, each with nproc/JOBS threads. Results go to runs/<sweep>/.
-# Segmentation sweeps also measure the teacher's avatar capacity (akdbench avatars eval, ~1 min on
-# the synthetic default) into runs/<sweep>/teacher.capacity.json, which the report shows; for a
-# detection teacher run that command by hand (it costs several minutes of the 20-minute budget).
+# Then the teacher's avatar capacity (akdbench avatars eval on the distilled taps of the CWD preset:
+# ~20 s for the synthetic detection teacher, ~1 min for the segmentation one) goes to
+# runs/<sweep>/teacher.capacity.json, which the report shows.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 task=$1
@@ -33,15 +33,16 @@ export AKD_GIT_COMMIT
 echo "akdbench: sweep $sweep -> $dir ($jobs jobs)"
 "$build/akdbench" sweep "$sweep" --dir "$dir" --jobs "$jobs" "$@"
 case $task in
-  cityscapes|ablation)
-    teacher=$(ls "$dir"/*teacher.h5 2>/dev/null | head -n 1)
-    if [ -n "$teacher" ] && [ ! -f "$dir/teacher.capacity.json" ]; then
-      echo "akdbench: avatar capacity of $teacher"
-      "$build/akdbench" avatars eval "$here/bench/configs/synth_cityscapes_cwd.yaml" --weights "$teacher" \
-        --json "$dir/teacher.capacity.json" "$@" > "$dir/teacher.capacity.md" 2>/dev/null ||
-        { echo "akdbench: avatars eval failed; see $dir/teacher.capacity.md" >&2; exit 1; }
-    fi ;;
+  coco) capacity_cfg=$here/bench/configs/synth_coco_cwd.yaml ;;
+  *)    capacity_cfg=$here/bench/configs/synth_cityscapes_cwd.yaml ;;
 esac
+teacher=$(ls "$dir"/*teacher.h5 2>/dev/null | head -n 1)
+if [ -n "$teacher" ] && [ ! -f "$dir/teacher.capacity.json" ]; then
+  echo "akdbench: avatar capacity of $teacher"
+  "$build/akdbench" avatars eval "$capacity_cfg" --weights "$teacher" --json "$dir/teacher.capacity.json" "$@" \
+    > "$dir/teacher.capacity.md" 2>/dev/null ||
+    { echo "akdbench: avatars eval failed; see $dir/teacher.capacity.md" >&2; exit 1; }
+fi
 if "$build/akdbench" report --help >/dev/null 2>&1; then
   "$build/akdbench" report "$dir" --format md,csv,tex,png
   [ -f "$dir/report/table.md" ] && cat "$dir/report/table.md"
