@@ -9,15 +9,5 @@ case "${1:-fuzz}" in
   memcheck) pkgs="valgrind" ;;
   *) echo "usage: tools/deps_fuzz.sh [fuzz|memcheck]" >&2; exit 2 ;;
 esac
-missing=""
-for p in $pkgs; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-[ -z "$missing" ] && exit 0
-echo "deps: installing$missing"
-sudo=""
-[ "$(id -u)" = 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
 # shellcheck disable=SC2086
-$sudo apt-get install -y -qq --no-install-recommends $missing
+exec sh "$(dirname "$0")/deps.sh" $pkgs

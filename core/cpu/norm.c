@@ -5,6 +5,8 @@
  */
 #include "core/cpu/norm.h"
 
+#include <stdbool.h>
+
 #define PAR_MIN 32768 /* below this many elements, threading costs more than it saves */
 #define CHUNK 16384   /* elements per work unit in element-wise passes */
 
@@ -59,23 +61,11 @@ void ak_cpu_seg_dot(double *sdy, double *sdyx, const float *dy, const float *x, 
     }
 }
 
-void ak_cpu_seg_affine(float *y, const float *x, int64_t P, int64_t S, const float *m, const float *a,
-                       const float *b) {
-    const int64_t nch = (S + CHUNK - 1) / CHUNK, units = P * nch;
-#pragma omp parallel for schedule(static) if (P * S > PAR_MIN)
-    for (int64_t u = 0; u < units; u++) {
-        int64_t p = u / nch, j0 = (u % nch) * CHUNK, n = S - j0 < CHUNK ? S - j0 : CHUNK;
-        const float *xs = x + p * S + j0;
-        float *ys = y + p * S + j0;
-        const float mm = m[p], aa = a[p], bb = b ? b[p] : 0.0f;
-#pragma omp simd
-        for (int64_t i = 0; i < n; i++)
-            ys[i] = (xs[i] - mm) * aa + bb;
-    }
-}
-
-void ak_cpu_seg_affine_relu(float *y, const float *x, int64_t P, int64_t S, const float *m, const float *a,
-                            const float *b) {
+/* y = (x - m) * a + b per segment, then max(., 0) when relu: one body so that the fused BN+ReLU
+ * rounds exactly as BN followed by ReLU; relu is a constant at both call sites, so each compiles to
+ * its own branch-free loop. */
+static inline void seg_affine(float *y, const float *x, int64_t P, int64_t S, const float *m, const float *a,
+                              const float *b, bool relu) {
     const int64_t nch = (S + CHUNK - 1) / CHUNK, units = P * nch;
 #pragma omp parallel for schedule(static) if (P * S > PAR_MIN)
     for (int64_t u = 0; u < units; u++) {
@@ -85,10 +75,20 @@ void ak_cpu_seg_affine_relu(float *y, const float *x, int64_t P, int64_t S, cons
         const float mm = m[p], aa = a[p], bb = b ? b[p] : 0.0f;
 #pragma omp simd
         for (int64_t i = 0; i < n; i++) {
-            const float v = (xs[i] - mm) * aa + bb; /* the same rounding as ak_cpu_seg_affine */
-            ys[i] = v > 0.0f ? v : 0.0f;
+            const float v = (xs[i] - mm) * aa + bb;
+            ys[i] = relu && !(v > 0.0f) ? 0.0f : v;
         }
     }
+}
+
+void ak_cpu_seg_affine(float *y, const float *x, int64_t P, int64_t S, const float *m, const float *a,
+                       const float *b) {
+    seg_affine(y, x, P, S, m, a, b, false);
+}
+
+void ak_cpu_seg_affine_relu(float *y, const float *x, int64_t P, int64_t S, const float *m, const float *a,
+                            const float *b) {
+    seg_affine(y, x, P, S, m, a, b, true);
 }
 
 void ak_cpu_relu_mask(float *g, const float *y, int64_t n) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "akd_test.h"
+#include "akscratch.h"
 #include "bench/train/det_eval.h"
 #include "bench/train/net.h"
 #include "bench/train/seg_eval.h"
@@ -24,41 +25,18 @@ static const char *const sets[] = {
     "eval.batch_size=2", "train.batch_size=2"};
 enum { N_SETS = 9 };
 
-static int akdbench(const char *args) {
-    char exe[1024], cmd[8192];
-    snprintf(exe, sizeof exe, "%s/akdbench", AK_BUILD_DIR);
-    ck_assert_msg(access(exe, X_OK) == 0, "%s not built (build the akdbench target)", exe);
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%s/stdout.txt' 2>'%s/stderr.txt'", exe, args, dir, dir);
-    int st = system(cmd);
-    ck_assert(WIFEXITED(st));
-    return WEXITSTATUS(st);
-}
-
-static char *read_text(const char *name) {
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "rb");
-    ck_assert_msg(f != NULL, "no %s", p);
-    static char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
+/* akdbench with args, output captured in dir; the text of one of its captured files. */
+static int akdbench(const char *args) { return ak_cli(dir, "%s", args); }
+static const char *read_text(const char *name) { return ak_scratch_text(dir, name); }
 
 static void setup(void) {
-    snprintf(dir, sizeof dir, "/tmp/akd_cli_avatars_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ak_scratch_tmp(dir, sizeof dir, "cli_avatars");
     char data[300];
     snprintf(data, sizeof data, "%s/data", dir);
     setenv("AKD_DATA_DIR", data, 1);
 }
 
-static void teardown(void) {
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
+static void teardown(void) { ak_scratch_remove(dir); }
 
 static void set_args(char *out, size_t len) {
     size_t u = 0;

@@ -3,44 +3,24 @@
 #ifndef AK_DS_UTIL_H
 #define AK_DS_UTIL_H
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "akscratch.h"
 #include "aktest.h"
-
 
 /* A fresh folder under /tmp (caller frees the string). */
 static inline char *ds_tmpdir(void) {
-    char *t = strdup("/tmp/akds_XXXXXX");
-    ck_assert_msg(t && mkdtemp(t), "mkdtemp failed");
-    return t;
+    char t[64];
+    ak_scratch_tmp(t, sizeof t, "ds");
+    return strdup(t);
 }
 
 /* rm -r (only used on folders made by ds_tmpdir). */
-static inline void ds_rmtree(const char *path) {
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char p[4096];
-            struct stat st;
-            if (snprintf(p, sizeof p, "%s/%s", path, e->d_name) >= (int)sizeof p)
-                continue;
-            if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-                ds_rmtree(p);
-            else
-                unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
+static inline void ds_rmtree(const char *path) { ak_scratch_remove(path); }
 
 static inline void ds_write(const char *path, const void *data, size_t n) {
     FILE *f = fopen(path, "wb");

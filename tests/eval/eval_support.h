@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "akscratch.h"
 #include "aktest.h"
 
 /* tests/fixtures/eval/<rel> as a malloc'd absolute path. */
@@ -40,11 +41,11 @@ static inline void eval_assert_close(const char *what, double got, double want, 
     ck_assert_msg(ok, "%s: got %.17g want %.17g (diff %.3g)", what, got, want, fabs(got - want));
 }
 
-/* A fresh temporary directory (malloc'd path). */
+/* A fresh temporary directory (malloc'd path; remove with ak_scratch_remove). */
 static inline char *eval_tmpdir(void) {
-    char *t = strdup("/tmp/akd_eval_test_XXXXXX");
-    ck_assert_msg(mkdtemp(t) != NULL, "mkdtemp failed");
-    return t;
+    char t[64];
+    ak_scratch_tmp(t, sizeof t, "eval_test");
+    return strdup(t);
 }
 
 static inline char *eval_write_file(const char *dir, const char *name, const char *text) {
