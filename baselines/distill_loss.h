@@ -58,8 +58,8 @@ typedef struct ak_distill_loss_ops {
     void (*destroy)(ak_distill_loss *self); /* frees `state` (not the params, owned by ak_params) */
     /* Optional (NULL: callers loop over forward). K evaluations at once: out[k] (a 0-dim scalar on
      * the tape) is forward(in[k]) computed in one batched pass where that is cheaper (MGD: one
-     * generator pass for the K masked inputs, its first conv shared through the per-tap products of
-     * the student, core/ops/masked_taps.h). Every in[k] has
+     * generator pass for the K masked inputs, its first conv one masked convolution of the shared
+     * student, core/ops/masked_conv.h). Every in[k] has
      * the same shapes; each call keeps its own rng, so the K results are those of K forward calls up
      * to float rounding (batched reductions may sum in another order). term_values afterwards hold
      * the mean over the K evaluations (as a caller averaging K forward calls would log). Returns

@@ -14,7 +14,7 @@
 #include "core/ops/activation.h"
 #include "core/ops/conv2d.h"
 #include "core/ops/elementwise.h"
-#include "core/ops/masked_taps.h"
+#include "core/ops/masked_conv.h"
 #include "core/ops/shape.h"
 #include "core/ops/sq_err.h"
 #include "models/init.h"
@@ -41,11 +41,23 @@ ak_tensor *ak_mgd_mask(ak_ctx *ctx, ak_rng rng, const int64_t shape[4], float la
     return m;
 }
 
-/* G(x) = conv3x3(relu(conv3x3(x))), the generator, on (B, C, H, W) maps of any batch size B. */
-static ak_tensor *generate(ak_ctx *ctx, ak_distill_loss *l, ak_tensor *x) {
+/* The generator G = conv3x3 -> ReLU -> conv3x3, split at the hidden map h. The first convolution
+ * takes either an input already multiplied by its mask (channel masks, or K different student maps)
+ * or, for spatial masks m (K, N, H, W) on one student map s, ak_masked_conv2d(s, m): computed at the
+ * kept pixels only (lambda = 0.65 drops 65 % of them; K masks cost one convolution over the pixels
+ * any of them keeps), equal to conv2d(s * m_k) up to float rounding. */
+static ak_tensor *first_conv_dense(ak_ctx *ctx, ak_distill_loss *l, ak_tensor *x) {
     ak_conv2d_params p = ak_conv2d_sq(1, 1, 1, 1);
-    ak_tensor *h = ak_relu(ctx, ak_conv2d(ctx, x, ak_loss_p(l, P_W0), ak_loss_p(l, P_B0), &p));
-    return ak_conv2d(ctx, h, ak_loss_p(l, P_W2), ak_loss_p(l, P_B2), &p);
+    return ak_conv2d(ctx, x, ak_loss_p(l, P_W0), ak_loss_p(l, P_B0), &p);
+}
+
+static ak_tensor *first_conv_spatial(ak_ctx *ctx, ak_distill_loss *l, ak_tensor *s, ak_tensor *m) {
+    return ak_masked_conv2d(ctx, s, m, ak_loss_p(l, P_W0), ak_loss_p(l, P_B0));
+}
+
+static ak_tensor *second_conv(ak_ctx *ctx, ak_distill_loss *l, ak_tensor *h) {
+    ak_conv2d_params p = ak_conv2d_sq(1, 1, 1, 1);
+    return ak_conv2d(ctx, ak_relu_inplace(ctx, h), ak_loss_p(l, P_W2), ak_loss_p(l, P_B2), &p);
 }
 
 static bool check_channels(ak_ctx *ctx, ak_distill_loss *l, const ak_tensor *s) {
@@ -66,7 +78,21 @@ static ak_tensor *gen_loss(ak_ctx *ctx, ak_distill_loss *l, ak_tensor *g, ak_ten
 ak_tensor *ak_mgd_forward_masked(ak_ctx *ctx, ak_distill_loss *l, ak_tensor *s, ak_tensor *t, ak_tensor *mask) {
     if (!ak_loss_check_maps(ctx, l, s, t, true) || !mask || !check_channels(ctx, l, s))
         return NULL;
-    ak_tensor *out = gen_loss(ctx, l, generate(ctx, l, ak_mul(ctx, s, mask)), t);
+    const mgd_state *st = l->state;
+    const bool channel = st->mode == 1;
+    const int64_t want[4] = {s->shape[0], channel ? s->shape[1] : 1, channel ? 1 : s->shape[2],
+                             channel ? 1 : s->shape[3]};
+    if (mask->ndim != 4 || memcmp(mask->shape, want, sizeof want) != 0) {
+        char a[64], b[64];
+        ak_fail(ctx, AK_ESHAPE, "mgd (tap %s): %s mask %s does not fit maps %s (expected (%lld,%lld,%lld,%lld))",
+                l->tap, channel ? "channel" : "spatial", ak_shape_str(mask, a, sizeof a), ak_shape_str(s, b, sizeof b),
+                (long long)want[0], (long long)want[1], (long long)want[2], (long long)want[3]);
+        return NULL;
+    }
+    const int64_t m4[4] = {1, want[0], want[2], want[3]};
+    ak_tensor *h = channel ? first_conv_dense(ctx, l, ak_mul(ctx, s, mask))
+                           : first_conv_spatial(ctx, l, s, ak_reshape(ctx, mask, 4, m4));
+    ak_tensor *out = gen_loss(ctx, l, second_conv(ctx, l, h), t);
     if (out)
         ak_loss_set_term1(l, out->data[0]);
     return out;
@@ -80,27 +106,12 @@ static ak_tensor *mgd_forward(ak_ctx *ctx, ak_distill_loss *l, const ak_distill_
     return ak_mgd_forward_masked(ctx, l, in->student, in->teacher, mask);
 }
 
-/* The first generator conv of K masked copies of ONE student map s with spatial masks (K, N, 1, H,
- * W draws of ak_mgd_mask): conv3x3(s * m_k) for every k from a single 1x1 convolution of s with the
- * nine taps' weights stacked (core/ops/masked_taps.h), i.e. one convolution's arithmetic instead of
- * K; the K results come out batch-major (K*N, C, H, W). Equal to K conv2d calls up to float
- * rounding (the sum over channels and taps is split in two). */
-static ak_tensor *first_conv_taps(ak_ctx *ctx, ak_distill_loss *l, ak_tensor *s, ak_tensor *masks) {
-    ak_tensor *w = ak_loss_p(l, P_W0);
-    const int64_t O = w->shape[0], C = w->shape[1], kh = w->shape[2], kw = w->shape[3];
-    static const int to_taps_first[4] = {2, 3, 0, 1}; /* (O, C, kh, kw) -> (kh, kw, O, C) */
-    const int64_t stacked[4] = {kh * kw * O, C, 1, 1};
-    ak_tensor *ws = ak_reshape(ctx, ak_permute(ctx, w, to_taps_first), 4, stacked);
-    ak_conv2d_params one = ak_conv2d_sq(1, 0, 1, 1);
-    return ak_masked_taps(ctx, ak_conv2d(ctx, s, ws, NULL, &one), masks, ak_loss_p(l, P_B0), (int)kh, (int)kw);
-}
-
 /* K evaluations at once (the AKD wrapper's avatars; each keeps its own mask, drawn from its own rng
  * exactly as forward draws it). The generator runs once over the K masked inputs concatenated along
  * the batch axis (K*N images: the small FPN levels are far from efficient GEMM sizes alone); with
  * spatial masks and one shared student map (the wrapper's case: the normalised student is the same
- * for every avatar) its first convolution comes from the per-tap products of the student
- * (first_conv_taps), so it costs one convolution for all K. G is then sliced back per evaluation
+ * for every avatar) its first convolution is one masked convolution of the student for all K masks
+ * (first_conv_spatial). G is then sliced back per evaluation
  * and each loss is computed as in forward. Values equal K forward calls up to float rounding. */
 static int mgd_forward_multi(ak_ctx *ctx, ak_distill_loss *l, const ak_distill_inputs *in, int K, ak_tensor **out) {
     const mgd_state *st = l->state;
@@ -125,7 +136,7 @@ static int mgd_forward_multi(ak_ctx *ctx, ak_distill_loss *l, const ak_distill_i
     }
     const int64_t N = s0->shape[0], H = s0->shape[2], W = s0->shape[3];
     ak_tensor *h;
-    if (shared && st->mode == 0 && K > 1) {
+    if (shared && st->mode == 0) {
         const int64_t mshape[4] = {K, N, H, W};
         ak_tensor *m = ak_tensor_new(ctx, "mgd masks", 4, mshape);
         if (!m)
@@ -133,16 +144,14 @@ static int mgd_forward_multi(ak_ctx *ctx, ak_distill_loss *l, const ak_distill_i
         for (int k = 0; k < K; k++)
             if (masks[k])
                 memcpy(m->data + (int64_t)k * N * H * W, masks[k]->data, (size_t)(N * H * W) * sizeof(float));
-        h = first_conv_taps(ctx, l, s0, m);
+        h = first_conv_spatial(ctx, l, s0, m);
     } else {
         ak_tensor *xs[AK_MGD_MAX_MULTI];
         for (int k = 0; k < K; k++)
             xs[k] = ak_mul(ctx, in[k].student, masks[k]);
-        ak_conv2d_params p = ak_conv2d_sq(1, 1, 1, 1);
-        h = ak_conv2d(ctx, K == 1 ? xs[0] : ak_concat(ctx, xs, K, 0), ak_loss_p(l, P_W0), ak_loss_p(l, P_B0), &p);
+        h = first_conv_dense(ctx, l, K == 1 ? xs[0] : ak_concat(ctx, xs, K, 0));
     }
-    ak_conv2d_params p = ak_conv2d_sq(1, 1, 1, 1);
-    ak_tensor *g = ak_conv2d(ctx, ak_relu(ctx, h), ak_loss_p(l, P_W2), ak_loss_p(l, P_B2), &p);
+    ak_tensor *g = second_conv(ctx, l, h);
     double mean = 0.0;
     for (int k = 0; k < K; k++) {
         out[k] = gen_loss(ctx, l, K == 1 ? g : ak_slice(ctx, g, 0, k * N, (k + 1) * N, 1), in[k].teacher);

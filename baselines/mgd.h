@@ -5,10 +5,12 @@
  *   channel (mode 1, [RZR] MGDConnector mask_on_channel): M (N,C,1,1), element i = n*C + c, same test.
  * So the fraction lambda of positions (channels) is dropped, 1 everywhere else; the draw is a pure
  * function of the rng (the distiller keys it by seed, iteration, tap, avatar: distiller.h).
- * The loss implements ak_distill_loss_ops.forward_multi (one generator pass for K masked inputs,
- * each with its own mask; with spatial masks the first conv of all K comes from one convolution of
- * the shared student map, core/ops/masked_taps.h: see mgd.c); the AKD wrapper uses it for K > 1
- * avatars. Equal to K forward calls up to float rounding; forward itself is unchanged.
+ * With a spatial mask the generator's first convolution runs at the kept pixels only
+ * (core/ops/masked_conv.h: ~35 % of a convolution at lambda 0.65), equal to conv2d(S * M) up to float
+ * rounding. The loss implements ak_distill_loss_ops.forward_multi (one generator pass for K masked
+ * inputs, each with its own mask; with spatial masks the first conv of all K is one masked
+ * convolution of the shared student map over the pixels any mask keeps: see mgd.c); the AKD wrapper
+ * uses it for K > 1 avatars. Equal to K forward calls up to float rounding.
  */
 #ifndef AK_BASELINES_MGD_H
 #define AK_BASELINES_MGD_H
@@ -20,8 +22,9 @@
 /* The mask for maps of shape (N, C, H, W) as an arena tensor (no gradient). */
 ak_tensor *ak_mgd_mask(ak_ctx *ctx, ak_rng rng, const int64_t shape[4], float lambda, int mode);
 
-/* The MGD loss (weighted) with a given mask (broadcastable to the student: (N,1,H,W) or (N,C,1,1)),
- * for tests and tools that reproduce a draw; forward() is this with ak_mgd_mask(in->rng). */
+/* The MGD loss (weighted) with a given mask of the loss's mode ((N,1,H,W) spatial or (N,C,1,1) channel
+ * for student maps (N,C,H,W); another shape is AK_ESHAPE naming the tap and both shapes), for tests
+ * and tools that reproduce a draw; forward() is this with ak_mgd_mask(in->rng). */
 ak_tensor *ak_mgd_forward_masked(ak_ctx *ctx, ak_distill_loss *l, ak_tensor *student, ak_tensor *teacher,
                                  ak_tensor *mask);
 

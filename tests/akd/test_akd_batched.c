@@ -1,6 +1,7 @@
 /* The batched avatar path (ak_distill_loss_ops.forward_multi, used by akd/akd_loss.c for K > 1):
- * MGD's one-generator-pass evaluation of K avatars - spatial masks: first conv from the student's
- * per-tap products (core/ops/masked_taps.h); channel masks: the K masked inputs concatenated - equals
+ * MGD's one-generator-pass evaluation of K avatars - spatial masks: first conv one masked
+ * convolution of the student for all K masks (core/ops/masked_conv.h); channel masks: the K masked
+ * inputs concatenated - equals
  * the per-avatar loop (the same loss with forward_multi switched off) to float rounding: loss,
  * per-avatar losses, logged term, the student's gradient and the generator's gradients, at ~1e-6
  * relative, each avatar keeping its own mask; bitwise identical for 1 and 2 threads; K = 1 never

@@ -174,6 +174,12 @@ START_TEST(errors) {
     ck_assert_ptr_null(run_loss(&ctx, l, ak_tensor_zeros(&ctx, "s", 4, shape), ak_tensor_zeros(&ctx, "t", 4, shape),
                                 NULL, 0, rng));
     assert_error(&ctx, AK_ESHAPE, "mgd", "neck.p3", "4 channels", "6", NULL);
+    /* an explicit mask of the other mode's shape is refused with both shapes */
+    int64_t s6[4] = {2, 6, 5, 4}, channel_mask[4] = {2, 6, 1, 1};
+    ck_assert_ptr_null(ak_mgd_forward_masked(&ctx, l, ak_tensor_zeros(&ctx, "s", 4, s6),
+                                             ak_tensor_zeros(&ctx, "t", 4, s6),
+                                             ak_tensor_zeros(&ctx, "m", 4, channel_mask)));
+    assert_error(&ctx, AK_ESHAPE, "mgd", "neck.p3", "spatial mask (2,6,1,1)", "(2,6,5,4)", "(2,1,5,4)", NULL);
     ak_ctx_free(&ctx);
     ak_distill_loss_destroy(l);
     ak_params_free(&ps);
