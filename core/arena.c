@@ -96,8 +96,10 @@ void *ak_arena_calloc(ak_arena *a, size_t bytes) {
 }
 
 void ak_arena_reset(ak_arena *a) {
-    if (a->chunks && a->chunks->next) {
-        /* Several chunks: replace them by one that holds the whole peak. */
+    if (a->chunks && (a->chunks->next || a->chunks->size < a->peak)) {
+        /* Several chunks, or one smaller than the peak (chunks added for short-lived memory were freed
+         * again by ak_arena_rewind, so the next step would malloc and page-fault them anew): replace
+         * them by one that holds the whole peak. */
         size_t size = a->peak;
         chunks_free(a->chunks);
         a->chunks = chunk_new(size);

@@ -31,7 +31,9 @@ int ak_arena_init(ak_arena *a, size_t initial, size_t limit);
 void *ak_arena_alloc(ak_arena *a, size_t bytes);
 /* Same, zero-filled. */
 void *ak_arena_calloc(ak_arena *a, size_t bytes);
-/* Forget every allocation; merge chunks into one of the peak size when growth happened. */
+/* Forget every allocation; when growth happened (several chunks, or a chunk smaller than the peak
+ * because rewinds freed the chunks added for short-lived memory), replace them by one chunk of the
+ * peak size, so that the next step of the same shape allocates nothing. */
 void ak_arena_reset(ak_arena *a);
 
 /* A position in the arena, for releasing short-lived memory in LIFO order: everything allocated after

@@ -60,6 +60,27 @@ START_TEST(rewind_frees_chunks_added_since_the_mark) {
 }
 END_TEST
 
+/* A step whose workspace outgrows the chunk and is rewound (an op's scratch) leaves one chunk
+ * smaller than the peak; the reset must still grow it to the peak, or every later step would malloc
+ * (and page-fault) that workspace again. */
+START_TEST(reset_grows_to_the_peak_after_rewound_chunks) {
+    ak_arena a;
+    ck_assert_int_eq(ak_arena_init(&a, MIB, 0), AK_OK);
+    for (int step = 0; step < 3; step++) {
+        ak_arena_alloc(&a, MIB / 2);
+        ak_arena_pos pos = ak_arena_mark(&a);
+        ak_arena_alloc(&a, 2 * MIB); /* step 0: does not fit, a new chunk; later steps: fits */
+        ak_arena_rewind(&a, pos);
+        ck_assert_uint_eq(a.peak, MIB / 2 + 2 * MIB);
+        ck_assert_int_eq(a.grows, step == 0 ? 1 : 2); /* the new chunk of step 0 only */
+        ak_arena_reset(&a);
+        ck_assert_uint_eq(a.capacity, MIB / 2 + 2 * MIB);
+        ck_assert_int_eq(a.grows, 2); /* the merge at the first reset, never again */
+    }
+    ak_arena_free(&a);
+}
+END_TEST
+
 START_TEST(keep_moves_the_survivor_down) {
     ak_arena a;
     ck_assert_int_eq(ak_arena_init(&a, MIB, 0), AK_OK);
@@ -277,6 +298,7 @@ static Suite *suite(void) {
     TCase *tc = tcase_create("memory");
     tcase_add_test(tc, rewind_reuses_the_same_addresses);
     tcase_add_test(tc, rewind_frees_chunks_added_since_the_mark);
+    tcase_add_test(tc, reset_grows_to_the_peak_after_rewound_chunks);
     tcase_add_test(tc, keep_moves_the_survivor_down);
     tcase_add_test(tc, keep_across_a_new_chunk);
     tcase_add_test(tc, ctx_keep_only_without_a_tape);
