@@ -2,6 +2,7 @@
 #include "core/rng.h"
 
 #include <math.h>
+#include <string.h>
 
 #define PHILOX_M0 0xD2511F53u
 #define PHILOX_M1 0xCD9E8D57u
@@ -70,23 +71,100 @@ uint32_t ak_rng_below(ak_rng r, uint64_t index, uint32_t n) {
     return (uint32_t)(((uint64_t)ak_rng_u32(r, index) * n) >> 32);
 }
 
-/* Blocks are filled whole where possible; the ragged ends use the same index mapping. */
-void ak_rng_fill_u32(ak_rng r, uint64_t offset, uint32_t *out, int64_t n) {
-#pragma omp parallel for schedule(static) if (n > (1 << 16))
-    for (int64_t i = 0; i < n; i++)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define AK_RNG_X16 1
+
+/* hi and lo 32 bits of the 16 products a * m (m broadcast in the low half of every 64-bit lane):
+ * _mm512_mul_epu32 multiplies the even 32-bit lanes, so the odd ones are shifted down first. */
+__attribute__((target("avx512f"))) static inline void mulhilo16(__m512i a, __m512i m, __m512i *hi, __m512i *lo) {
+    const __m512i even = _mm512_mul_epu32(a, m), odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
+    *lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+    *hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+}
+
+/* Blocks blk0 .. blk0+15 of the stream (the rounds of ak_philox4x32_10, one block per 32-bit lane):
+ * out[4*b + l] = lane l of block blk0 + b, i.e. elements 4*blk0 .. 4*blk0 + 63 in order. */
+__attribute__((target("avx512f"))) static void blocks16(ak_rng r, uint64_t blk0, uint32_t out[64]) {
+    uint32_t lo[16], hi[16], v[4][16];
+    for (int b = 0; b < 16; b++) {
+        lo[b] = (uint32_t)(blk0 + (uint64_t)b);
+        hi[b] = (uint32_t)((blk0 + (uint64_t)b) >> 32);
+    }
+    __m512i c0 = _mm512_loadu_si512(lo), c1 = _mm512_loadu_si512(hi);
+    __m512i c2 = _mm512_set1_epi32((int)(uint32_t)r.stream), c3 = _mm512_set1_epi32((int)(uint32_t)(r.stream >> 32));
+    uint32_t k0 = (uint32_t)r.seed, k1 = (uint32_t)(r.seed >> 32);
+    const __m512i m0 = _mm512_set1_epi64((long long)PHILOX_M0), m1 = _mm512_set1_epi64((long long)PHILOX_M1);
+    for (int round = 0; round < 10; round++) {
+        __m512i hi0, lo0, hi1, lo1;
+        mulhilo16(c0, m0, &hi0, &lo0);
+        mulhilo16(c2, m1, &hi1, &lo1);
+        c0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32((int)k0));
+        c1 = lo1;
+        c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32((int)k1));
+        c3 = lo0;
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
+    }
+    _mm512_storeu_si512(v[0], c0);
+    _mm512_storeu_si512(v[1], c1);
+    _mm512_storeu_si512(v[2], c2);
+    _mm512_storeu_si512(v[3], c3);
+    for (int b = 0; b < 16; b++)
+        for (int l = 0; l < 4; l++)
+            out[4 * b + l] = v[l][b];
+}
+#endif
+
+void ak_rng_u32_run(ak_rng r, uint64_t offset, uint32_t *out, int64_t n) {
+    int64_t i = 0;
+    for (; i < n && ((offset + (uint64_t)i) & 3u); i++) /* up to the first whole block */
+        out[i] = ak_rng_u32(r, offset + (uint64_t)i);
+#ifdef AK_RNG_X16
+    if (__builtin_cpu_supports("avx512f"))
+        for (; i + 64 <= n; i += 64)
+            blocks16(r, (offset + (uint64_t)i) >> 2, out + i);
+#endif
+    for (; i + 4 <= n; i += 4) {
+        uint32_t b[4];
+        block(r, (offset + (uint64_t)i) >> 2, b);
+        memcpy(out + i, b, sizeof b);
+    }
+    for (; i < n; i++)
         out[i] = ak_rng_u32(r, offset + (uint64_t)i);
 }
 
-void ak_rng_fill_uniform(ak_rng r, uint64_t offset, float *out, int64_t n) {
+/* The parallel fills: fixed chunks of FILL_CHUNK elements, each one ak_rng_u32_run. */
+#define FILL_CHUNK 4096
+
+void ak_rng_fill_u32(ak_rng r, uint64_t offset, uint32_t *out, int64_t n) {
+    const int64_t chunks = (n + FILL_CHUNK - 1) / FILL_CHUNK;
 #pragma omp parallel for schedule(static) if (n > (1 << 16))
-    for (int64_t i = 0; i < n; i++)
-        out[i] = ak_rng_uniform1(r, offset + (uint64_t)i);
+    for (int64_t c = 0; c < chunks; c++) {
+        const int64_t i0 = c * FILL_CHUNK, len = n - i0 < FILL_CHUNK ? n - i0 : FILL_CHUNK;
+        ak_rng_u32_run(r, offset + (uint64_t)i0, out + i0, len);
+    }
 }
 
-void ak_rng_fill_bernoulli(ak_rng r, uint64_t offset, float *out, int64_t n, float p) {
+/* out[i] = u32_to_unit(element offset + i) compared with p (bernoulli) or as is. */
+static void fill_units(ak_rng r, uint64_t offset, float *out, int64_t n, int bernoulli, float p) {
+    const int64_t chunks = (n + FILL_CHUNK - 1) / FILL_CHUNK;
 #pragma omp parallel for schedule(static) if (n > (1 << 16))
-    for (int64_t i = 0; i < n; i++)
-        out[i] = ak_rng_uniform1(r, offset + (uint64_t)i) < p ? 1.0f : 0.0f;
+    for (int64_t c = 0; c < chunks; c++) {
+        const int64_t i0 = c * FILL_CHUNK, len = n - i0 < FILL_CHUNK ? n - i0 : FILL_CHUNK;
+        uint32_t buf[FILL_CHUNK];
+        ak_rng_u32_run(r, offset + (uint64_t)i0, buf, len);
+        for (int64_t i = 0; i < len; i++) {
+            const float u = u32_to_unit(buf[i]);
+            out[i0 + i] = bernoulli ? (u < p ? 1.0f : 0.0f) : u;
+        }
+    }
+}
+
+void ak_rng_fill_uniform(ak_rng r, uint64_t offset, float *out, int64_t n) { fill_units(r, offset, out, n, 0, 0.0f); }
+
+void ak_rng_fill_bernoulli(ak_rng r, uint64_t offset, float *out, int64_t n, float p) {
+    fill_units(r, offset, out, n, 1, p);
 }
 
 void ak_rng_fill_normal(ak_rng r, uint64_t offset, float *out, int64_t n, float mean, float std) {

@@ -47,7 +47,12 @@ float ak_rng_uniform1(ak_rng r, uint64_t index);
 /* Uniform integer in [0, n) (n >= 1; multiply-shift, bias < 2^-32 * n). */
 uint32_t ak_rng_below(ak_rng r, uint64_t index, uint32_t n);
 
-/* Fill out[0..n) with elements offset..offset+n-1 of the stream. Thread-safe, pure. */
+/* Elements offset..offset+n-1 of the raw sequence into out, on the calling thread only (for kernels
+ * that split work themselves): whole blocks at a time, sixteen at once with AVX-512 where the CPU has
+ * it; the same values as ak_rng_u32. */
+void ak_rng_u32_run(ak_rng r, uint64_t offset, uint32_t *out, int64_t n);
+/* Fill out[0..n) with elements offset..offset+n-1 of the stream (OpenMP over fixed chunks of
+ * ak_rng_u32_run). Thread-safe, pure. */
 void ak_rng_fill_u32(ak_rng r, uint64_t offset, uint32_t *out, int64_t n);
 void ak_rng_fill_uniform(ak_rng r, uint64_t offset, float *out, int64_t n);               /* [0,1) */
 void ak_rng_fill_normal(ak_rng r, uint64_t offset, float *out, int64_t n, float mean, float std);

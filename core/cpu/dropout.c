@@ -1,14 +1,12 @@
-/* CPU inverted dropout; see dropout.h.
- *
- * ak_rng_uniform1(rng, i) computes a whole Philox block for one element; here each block of four
- * elements is computed once (element i = lane i%4 of block i/4, counter and key laid out as rng.h
- * documents), which is 4x cheaper and gives identical values (tests/engine/test_dropout.c checks
- * every element against ak_rng_uniform1).
+/* CPU inverted dropout; see dropout.h. Each work unit draws its elements' numbers with one
+ * ak_rng_u32_run (whole Philox blocks, sixteen at a time with AVX-512): element i of the mask is
+ * element i of the stream, the same values as ak_rng_uniform1 (tests/engine/test_dropout.c checks
+ * every element against it).
  */
 #include "core/cpu/dropout.h"
 
 #define PAR_MIN 32768 /* below this many elements, threading costs more than it saves */
-#define CHUNK 4096    /* elements per work unit (a multiple of 4: whole Philox blocks) */
+#define CHUNK 4096    /* elements per work unit (a multiple of 64: whole groups of sixteen Philox blocks) */
 
 float ak_cpu_dropout_scale(float p) { return p < 1.0f ? 1.0f / (1.0f - p) : 0.0f; }
 
@@ -17,23 +15,17 @@ static inline float unit(uint32_t v) { return (float)(v >> 8) * (1.0f / 16777216
 
 void ak_cpu_dropout_fwd(float *y, uint8_t *keep, const float *x, int64_t n, float p, ak_rng rng) {
     const float scale = ak_cpu_dropout_scale(p);
-    const uint32_t key[2] = {(uint32_t)rng.seed, (uint32_t)(rng.seed >> 32)};
     const int64_t units = (n + CHUNK - 1) / CHUNK;
 #pragma omp parallel for schedule(static) if (n > PAR_MIN)
     for (int64_t u = 0; u < units; u++) {
-        int64_t i0 = u * CHUNK, i1 = i0 + CHUNK < n ? i0 + CHUNK : n;
-        for (int64_t i = i0; i < i1; i += 4) {
-            uint64_t blk = (uint64_t)i >> 2;
-            const uint32_t ctr[4] = {(uint32_t)blk, (uint32_t)(blk >> 32), (uint32_t)rng.stream,
-                                     (uint32_t)(rng.stream >> 32)};
-            uint32_t r[4];
-            ak_philox4x32_10(ctr, key, r);
-            for (int l = 0; l < 4 && i + l < i1; l++) {
-                int k = !(unit(r[l]) < p);
-                y[i + l] = k ? x[i + l] * scale : 0.0f;
-                if (keep)
-                    keep[i + l] = (uint8_t)k;
-            }
+        const int64_t i0 = u * CHUNK, i1 = i0 + CHUNK < n ? i0 + CHUNK : n;
+        uint32_t r[CHUNK];
+        ak_rng_u32_run(rng, (uint64_t)i0, r, i1 - i0);
+        for (int64_t i = i0; i < i1; i++) {
+            const int k = !(unit(r[i - i0]) < p);
+            y[i] = k ? x[i] * scale : 0.0f;
+            if (keep)
+                keep[i] = (uint8_t)k;
         }
     }
 }

@@ -35,6 +35,43 @@ START_TEST(fill_is_index_addressable) {
 }
 END_TEST
 
+/* The block runs (sixteen Philox blocks at once where the CPU has AVX-512) equal the one-element
+ * definition: every start alignment, lengths around the 64-element groups, a block counter that
+ * carries into its high 32 bits inside a group, seeds and streams with both halves set; the parallel
+ * fills split into chunks give the same elements. */
+START_TEST(block_runs_equal_single_elements) {
+    static const uint64_t offsets[] = {0, 1, 2, 3, 5, 63, 64, 130, ((uint64_t)1 << 34) - 37};
+    static const int64_t lens[] = {0, 1, 3, 4, 63, 64, 65, 127, 200, 1000};
+    const ak_rng rngs[2] = {{123, ak_rng_stream(AK_STREAM_TEST, 1, 2, 3)},
+                            {0xFEDCBA9876543210ull, 0x0123456789ABCDEFull}};
+    static uint32_t out[1000];
+    for (int g = 0; g < 2; g++)
+        for (size_t o = 0; o < sizeof offsets / sizeof offsets[0]; o++)
+            for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+                memset(out, 0, sizeof out);
+                ak_rng_u32_run(rngs[g], offsets[o], out, lens[l]);
+                for (int64_t i = 0; i < lens[l]; i++)
+                    ck_assert_msg(out[i] == ak_rng_u32(rngs[g], offsets[o] + (uint64_t)i),
+                                  "rng %d offset %llu length %lld: element %lld", g, (unsigned long long)offsets[o],
+                                  (long long)lens[l], (long long)i);
+                for (int64_t i = lens[l]; i < 1000; i++)
+                    ck_assert_msg(out[i] == 0, "wrote past the end at %lld", (long long)i);
+            }
+    enum { BIG = 70000 }; /* over the threading threshold: several chunks on several threads */
+    static uint32_t u[BIG];
+    static float f[BIG], bern[BIG];
+    ak_rng_fill_u32(rngs[1], 3, u, BIG);
+    ak_rng_fill_uniform(rngs[1], 3, f, BIG);
+    ak_rng_fill_bernoulli(rngs[1], 3, bern, BIG, 0.3f);
+    for (int64_t i = 0; i < BIG; i++) {
+        ck_assert_msg(u[i] == ak_rng_u32(rngs[1], 3 + (uint64_t)i), "fill_u32 element %lld", (long long)i);
+        const float want = ak_rng_uniform1(rngs[1], 3 + (uint64_t)i);
+        ck_assert_msg(f[i] == want, "fill_uniform element %lld", (long long)i);
+        ck_assert_msg(bern[i] == (want < 0.3f ? 1.0f : 0.0f), "fill_bernoulli element %lld", (long long)i);
+    }
+}
+END_TEST
+
 START_TEST(streams_and_seeds_differ) {
     ak_rng a = {1, ak_rng_stream(AK_STREAM_AVATAR, 0, 0, 0)};
     ak_rng b = {1, ak_rng_stream(AK_STREAM_AVATAR, 0, 0, 1)};
@@ -85,6 +122,7 @@ static Suite *suite(void) {
     TCase *tc = tcase_create("philox");
     tcase_add_test(tc, philox_known_answers);
     tcase_add_test(tc, fill_is_index_addressable);
+    tcase_add_test(tc, block_runs_equal_single_elements);
     tcase_add_test(tc, streams_and_seeds_differ);
     tcase_add_test(tc, distribution_moments);
     suite_add_tcase(s, tc);
