@@ -50,14 +50,15 @@ int64_t ak_cpu_masked_conv_row_ws_floats(const ak_masked_conv_geom *g) {
     return (int64_t)omp_get_max_threads() * g->W * g->O;
 }
 
-void ak_cpu_masked_conv_assemble(float *out, const float *p, const float *m, const int32_t *col, const float *bias,
-                                 const ak_masked_conv_geom *g, float *ws) {
+void ak_cpu_masked_conv_assemble(float *out, const float *p, int64_t j0, const float *m, const int32_t *col,
+                                 const float *bias, const ak_masked_conv_geom *g, int64_t n0, int64_t n1, int64_t y0,
+                                 int64_t y1, float *ws) {
     const int64_t H = g->H, W = g->W, HW = H * W, O = g->O, N = g->N, T = (int64_t)g->kh * g->kw, TO = T * O;
     const int ph = (g->kh - 1) / 2, pw = (g->kw - 1) / 2;
-    const int64_t rows = g->K * N * H;
+    const int64_t nn = n1 - n0, ny = y1 - y0, rows = g->K * nn * ny;
 #pragma omp parallel for schedule(static) if (rows * W * O > PAR_MIN)
-    for (int64_t r = 0; r < rows; r++) { /* r = (k*N + n)*H + y */
-        const int64_t kn = r / H, n = kn % N, y = r % H;
+    for (int64_t r = 0; r < rows; r++) { /* r = (k*nn + (n - n0))*ny + (y - y0) */
+        const int64_t k = r / (nn * ny), n = n0 + r / ny % nn, y = y0 + r % ny, kn = k * N + n;
         float *buf = ws + (int64_t)omp_get_thread_num() * W * O; /* (W, O): this row, channels last */
         const float *mk = m + kn * HW;
         const int32_t *cn = col + n * HW;
@@ -72,7 +73,7 @@ void ak_cpu_masked_conv_assemble(float *out, const float *p, const float *m, con
                 const float mv = mk[sy * W + sx];
                 if (mv == 0.0f)
                     continue;
-                const float *pr = p + (int64_t)cn[sy * W + sx] * TO + t * O;
+                const float *pr = p + ((int64_t)cn[sy * W + sx] - j0) * TO + t * O;
 #pragma omp simd
                 for (int64_t o = 0; o < O; o++)
                     acc[o] += mv * pr[o];
@@ -86,19 +87,13 @@ void ak_cpu_masked_conv_assemble(float *out, const float *p, const float *m, con
 }
 
 int64_t ak_cpu_masked_conv_dp_ws_floats(const ak_masked_conv_geom *g) {
-    return g->K * g->N * g->H * g->W * g->O + (int64_t)omp_get_max_threads() * DP_BLOCK * g->kh * g->kw * g->O;
+    return (int64_t)omp_get_max_threads() * DP_BLOCK * g->kh * g->kw * g->O;
 }
 
-void ak_cpu_masked_conv_dp(float *dp, float *dpt, const float *dout, const float *m, const int32_t *pix, int64_t J,
-                           const ak_masked_conv_geom *g, float *ws) {
-    const int64_t H = g->H, W = g->W, HW = H * W, O = g->O, N = g->N, K = g->K, T = (int64_t)g->kh * g->kw,
-                  TO = T * O;
-    const int ph = (g->kh - 1) / 2, pw = (g->kw - 1) / 2;
-    float *doutt = ws, *bufs = ws + K * N * HW * O;
-    /* doutt (K*N, HW, O): the output gradient channels last, in blocks of 64 pixels */
-    const int64_t nb = (HW + 63) / 64;
-#pragma omp parallel for schedule(static) if (K * N * O * HW > PAR_MIN)
-    for (int64_t u = 0; u < K * N * nb; u++) {
+void ak_cpu_masked_conv_channels_last(float *doutt, const float *dout, const ak_masked_conv_geom *g) {
+    const int64_t HW = g->H * g->W, O = g->O, KN = g->K * g->N, nb = (HW + 63) / 64;
+#pragma omp parallel for schedule(static) if (KN * O * HW > PAR_MIN)
+    for (int64_t u = 0; u < KN * nb; u++) { /* blocks of 64 pixels of one (k, n) */
         const int64_t kn = u / nb, s0 = u % nb * 64, s1 = s0 + 64 < HW ? s0 + 64 : HW;
         const float *src = dout + kn * O * HW;
         float *dst = doutt + kn * HW * O;
@@ -106,6 +101,14 @@ void ak_cpu_masked_conv_dp(float *dp, float *dpt, const float *dout, const float
             for (int64_t s = s0; s < s1; s++)
                 dst[s * O + o] = src[o * HW + s];
     }
+}
+
+void ak_cpu_masked_conv_dp(float *dp, float *dpt, const float *doutt, const float *m, const int32_t *pix, int64_t J,
+                           const ak_masked_conv_geom *g, float *ws) {
+    const int64_t H = g->H, W = g->W, HW = H * W, O = g->O, N = g->N, K = g->K, T = (int64_t)g->kh * g->kw,
+                  TO = T * O;
+    const int ph = (g->kh - 1) / 2, pw = (g->kw - 1) / 2;
+    float *bufs = ws;
     /* DP_BLOCK support pixels at a time: their rows computed into a buffer, then copied to dp and
      * written transposed into dpt a cache line per row */
     const int64_t blocks = (J + DP_BLOCK - 1) / DP_BLOCK;

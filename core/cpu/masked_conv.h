@@ -33,15 +33,21 @@ int64_t ak_cpu_masked_conv_support(int32_t *col, int32_t *pix, const float *m, c
 /* xg (C, J) from x; wt (C, T*O) from w. */
 void ak_cpu_masked_conv_gather(float *xg, const float *x, const int32_t *pix, int64_t J, const ak_masked_conv_geom *g);
 void ak_cpu_masked_conv_taps_weight(float *wt, const float *w, const ak_masked_conv_geom *g);
-/* out = bias + the masked taps of p (formula above). bias may be NULL. Workspace: nthreads * W * O
- * floats (ak_cpu_masked_conv_row_ws_floats). */
+/* out = bias + the masked taps of p (formula above) for the output rows (k, n, y) with n in [n0, n1),
+ * y in [y0, y1), every k; p holds the products of support pixels j0 .. (row j - j0 of p), which must
+ * include every source pixel of those rows. bias may be NULL. Workspace: nthreads * W * O floats
+ * (ak_cpu_masked_conv_row_ws_floats). */
 int64_t ak_cpu_masked_conv_row_ws_floats(const ak_masked_conv_geom *g);
-void ak_cpu_masked_conv_assemble(float *out, const float *p, const float *m, const int32_t *col, const float *bias,
-                                 const ak_masked_conv_geom *g, float *ws);
-/* dp (J, T*O) = sum_k m * shifted dout, and dpt (T*O, J) the same transposed (overwritten; either
- * may be NULL). Workspace: ak_cpu_masked_conv_dp_ws_floats(g) floats. */
+void ak_cpu_masked_conv_assemble(float *out, const float *p, int64_t j0, const float *m, const int32_t *col,
+                                 const float *bias, const ak_masked_conv_geom *g, int64_t n0, int64_t n1, int64_t y0,
+                                 int64_t y1, float *ws);
+/* doutt (K*N, H*W, O) = dout (K*N, O, H, W) channels last. */
+void ak_cpu_masked_conv_channels_last(float *doutt, const float *dout, const ak_masked_conv_geom *g);
+/* For the J support pixels pix[0..J) (a slice of the support): dp (J, T*O) = sum_k m * shifted dout,
+ * and dpt (T*O, J) the same transposed (overwritten; either may be NULL), from doutt of
+ * ak_cpu_masked_conv_channels_last. Workspace: ak_cpu_masked_conv_dp_ws_floats(g) floats. */
 int64_t ak_cpu_masked_conv_dp_ws_floats(const ak_masked_conv_geom *g);
-void ak_cpu_masked_conv_dp(float *dp, float *dpt, const float *dout, const float *m, const int32_t *pix, int64_t J,
+void ak_cpu_masked_conv_dp(float *dp, float *dpt, const float *doutt, const float *m, const int32_t *pix, int64_t J,
                            const ak_masked_conv_geom *g, float *ws);
 /* dw[o, c, ty, tx] += dwt[c, t*O + o]. */
 void ak_cpu_masked_conv_add_weight_grad(float *dw, const float *dwt, const ak_masked_conv_geom *g);

@@ -19,6 +19,10 @@
  * differentiated). The backward rebuilds the support and the gathered input from x, m and w (all
  * must stay unchanged until it runs, as for every op on the tape); workspaces come from the arena and
  * are released when the call returns.
+ * Memory: the products are formed in chunks of at most 8 Mi floats (32 MiB; a single output row's
+ * source pixels may exceed it), so wide layers and many masks need no more workspace than that on top
+ * of a few input- and output-sized buffers. The forward is the same whatever the chunking; the weight
+ * gradient sums its chunks in order.
  * Determinism: bitwise identical for any thread count (core/cpu/masked_conv.h).
  * Errors (ctx->err, NULL): NULL input -> NULL; shapes that do not fit (m not (K, N, H, W), w's input
  * channels not C, bias not (O)) -> AK_ESHAPE naming "masked_conv2d" and the shapes; even or empty
@@ -31,5 +35,9 @@
 #include "core/ctx.h"
 
 ak_tensor *ak_masked_conv2d(ak_ctx *ctx, ak_tensor *x, ak_tensor *m, ak_tensor *w, ak_tensor *bias);
+/* The same with another product chunk budget in floats (0: the default); for tests of the chunked
+ * paths on small maps. */
+ak_tensor *ak_masked_conv2d_chunked(ak_ctx *ctx, ak_tensor *x, ak_tensor *m, ak_tensor *w, ak_tensor *bias,
+                                    int64_t chunk_floats);
 
 #endif

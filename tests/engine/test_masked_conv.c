@@ -35,9 +35,9 @@ static void fill_masks(float *m, int K, enum mask_kind kind) {
     }
 }
 
-/* Values and gradients of J = sum(out * r) with out from the masked op (fused = 1) or from K conv2d
- * calls on x * m_k, concatenated (fused = 0). */
-static void run(int fused, int K, int kh, int kw, enum mask_kind kind, result *res) {
+/* Values and gradients of J = sum(out * r) with out from the masked op (fused = 1, with the product
+ * chunk budget `chunk` floats, 0 = default) or from K conv2d calls on x * m_k, concatenated (fused = 0). */
+static void run_chunked(int fused, int K, int kh, int kw, enum mask_kind kind, int64_t chunk, result *res) {
     ak_ctx ctx;
     ak_ctx_init(&ctx, 0, 0);
     const int64_t xs[4] = {N, C, H, W}, ws[4] = {O, C, kh, kw}, bs[1] = {O}, ms[4] = {K, N, H, W};
@@ -50,7 +50,7 @@ static void run(int fused, int K, int kh, int kw, enum mask_kind kind, result *r
     x->requires_grad = w->requires_grad = b->requires_grad = true;
     ak_tensor *out;
     if (fused) {
-        out = ak_masked_conv2d(&ctx, x, m, w, b);
+        out = ak_masked_conv2d_chunked(&ctx, x, m, w, b, chunk);
     } else {
         ak_tensor *parts[KMAX];
         const int64_t m1[4] = {N, 1, H, W};
@@ -71,6 +71,10 @@ static void run(int fused, int K, int kh, int kw, enum mask_kind kind, result *r
     memcpy(res->dw, ak_grad_of(&ctx, w), (size_t)w->numel * sizeof(float));
     memcpy(res->db, ak_grad_of(&ctx, b), sizeof res->db);
     ak_ctx_free(&ctx);
+}
+
+static void run(int fused, int K, int kh, int kw, enum mask_kind kind, result *res) {
+    run_chunked(fused, K, kh, kw, kind, 0, res);
 }
 
 static void compare(int K, int kh, int kw, enum mask_kind kind) {
@@ -112,18 +116,38 @@ START_TEST(empty_support) {
 }
 END_TEST
 
+/* Chunked products (budgets from a few rows down to less than one row's source pixels): the forward
+ * and the input and bias gradients are bitwise those of one chunk (the same GEMM rows and sums), the
+ * weight gradient sums its chunks in order (float rounding). */
+START_TEST(chunks_give_the_same_results) {
+    static result whole, part;
+    const int64_t TO = 9 * O, budgets[3] = {TO * 40, TO * 12, TO * 3};
+    for (int i = 0; i < 3; i++)
+        for (int K = 1; K <= KMAX; K += 2) {
+            run_chunked(1, K, 3, 3, MASK_BINARY, 0, &whole);
+            run_chunked(1, K, 3, 3, MASK_BINARY, budgets[i], &part);
+            ak_assert_bitwise("output", whole.out, part.out, K * N * O * H * W);
+            ak_assert_bitwise("input gradient", whole.dx, part.dx, N * C * H * W);
+            ak_assert_bitwise("bias gradient", whole.db, part.db, O);
+            ak_assert_close("weight gradient", whole.dw, part.dw, O * C * 9, 1e-5, 1e-6);
+        }
+}
+END_TEST
+
 START_TEST(thread_count_independent) {
     static result a, b;
     const int saved = omp_get_max_threads();
-    omp_set_num_threads(1);
-    run(1, KMAX, 3, 3, MASK_BINARY, &a);
-    omp_set_num_threads(2);
-    run(1, KMAX, 3, 3, MASK_BINARY, &b);
-    omp_set_num_threads(saved);
-    ak_assert_bitwise("output", a.out, b.out, KMAX * N * O * H * W);
-    ak_assert_bitwise("input gradient", a.dx, b.dx, N * C * H * W);
-    ak_assert_bitwise("weight gradient", a.dw, b.dw, O * C * 9);
-    ak_assert_bitwise("bias gradient", a.db, b.db, O);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        omp_set_num_threads(1);
+        run_chunked(1, KMAX, 3, 3, MASK_BINARY, chunked ? 9 * O * 12 : 0, &a);
+        omp_set_num_threads(2);
+        run_chunked(1, KMAX, 3, 3, MASK_BINARY, chunked ? 9 * O * 12 : 0, &b);
+        omp_set_num_threads(saved);
+        ak_assert_bitwise("output", a.out, b.out, KMAX * N * O * H * W);
+        ak_assert_bitwise("input gradient", a.dx, b.dx, N * C * H * W);
+        ak_assert_bitwise("weight gradient", a.dw, b.dw, O * C * 9);
+        ak_assert_bitwise("bias gradient", a.db, b.db, O);
+    }
 }
 END_TEST
 
@@ -179,6 +203,7 @@ static Suite *suite(void) {
     TCase *tc = tcase_create("masked_conv");
     tcase_add_test(tc, equals_k_convolutions);
     tcase_add_test(tc, empty_support);
+    tcase_add_test(tc, chunks_give_the_same_results);
     tcase_add_test(tc, thread_count_independent);
     tcase_add_test(tc, finite_differences);
     tcase_add_test(tc, errors_name_the_shapes);
