@@ -38,12 +38,16 @@ void ak_cpu_masked_conv_gather(float *xg, const float *x, const int32_t *pix, in
 }
 
 void ak_cpu_masked_conv_taps_weight(float *wt, const float *w, const ak_masked_conv_geom *g) {
-    const int64_t T = (int64_t)g->kh * g->kw, O = g->O, C = g->C;
+    const int64_t T = (int64_t)g->kh * g->kw, O = g->O, C = g->C, CT = C * T, nb = (O + 15) / 16;
 #pragma omp parallel for schedule(static) if (O * C * T > PAR_MIN)
-    for (int64_t c = 0; c < C; c++)
-        for (int64_t t = 0; t < T; t++)
-            for (int64_t o = 0; o < O; o++)
-                wt[c * T * O + t * O + o] = w[(o * C + c) * T + t];
+    for (int64_t b = 0; b < nb; b++) { /* 16 output channels: 16 contiguous reads of w, 16-float runs of wt */
+        const int64_t o0 = b * 16, o1 = o0 + 16 < O ? o0 + 16 : O;
+        for (int64_t ct = 0; ct < CT; ct++) { /* ct = c*T + t */
+            float *dst = wt + ct / T * T * O + ct % T * O;
+            for (int64_t o = o0; o < o1; o++)
+                dst[o] = w[o * CT + ct];
+        }
+    }
 }
 
 int64_t ak_cpu_masked_conv_row_ws_floats(const ak_masked_conv_geom *g) {
@@ -148,12 +152,16 @@ void ak_cpu_masked_conv_dp(float *dp, float *dpt, const float *doutt, const floa
 }
 
 void ak_cpu_masked_conv_add_weight_grad(float *dw, const float *dwt, const ak_masked_conv_geom *g) {
-    const int64_t T = (int64_t)g->kh * g->kw, O = g->O, C = g->C;
+    const int64_t T = (int64_t)g->kh * g->kw, O = g->O, C = g->C, CT = C * T, nb = (O + 15) / 16;
 #pragma omp parallel for schedule(static) if (O * C * T > PAR_MIN)
-    for (int64_t o = 0; o < O; o++)
-        for (int64_t c = 0; c < C; c++)
-            for (int64_t t = 0; t < T; t++)
-                dw[(o * C + c) * T + t] += dwt[c * T * O + t * O + o];
+    for (int64_t b = 0; b < nb; b++) { /* the transpose of taps_weight */
+        const int64_t o0 = b * 16, o1 = o0 + 16 < O ? o0 + 16 : O;
+        for (int64_t ct = 0; ct < CT; ct++) {
+            const float *src = dwt + ct / T * T * O + ct % T * O;
+            for (int64_t o = o0; o < o1; o++)
+                dw[o * CT + ct] += src[o];
+        }
+    }
 }
 
 void ak_cpu_masked_conv_scatter(float *dx, const float *dxg, const int32_t *pix, int64_t J,
