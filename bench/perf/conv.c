@@ -1,8 +1,12 @@
 /* Convolution throughput on this machine: the OpenBLAS sgemm ceiling (n = 1024..2048), then conv2d
- * forward and backward (dX + dW) on the ResNet-50 stage shapes at 512x512 input, batch 2, as a table
- * that bench/perf/conv_torch.py prints in the same format for PyTorch.
+ * forward and backward (dX + dW) on the ResNet-50 stage shapes and the FPN / detection-head /
+ * dilated DeepLabV3 shapes at 512x512 input, batch 2, as a table that bench/perf/conv_torch.py
+ * prints in the same format for PyTorch.
  *
  * Usage: perf_conv [--reps N] [--threads T] [--tile FLOATS] [--blas] [--compare] [--cpu-time] [--only NAME]
+ *                  [--no-ceiling]
+ *   --only keeps the shapes whose name contains NAME, --no-ceiling skips the sgemm ceiling (%ceil
+ *   then reads 0; for per-shape runs alternating with conv_torch.py --only),
  *   --tile sets the im2col tile budget of the OpenBLAS path, --blas forces that path everywhere,
  *   --compare also times the OpenBLAS path, alternating with the default one (same conditions),
  *   --cpu-time times with process CPU time / threads (a diagnostic on a loaded machine).
@@ -22,27 +26,58 @@
 
 typedef struct shape {
     const char *name;
-    int64_t c, o, k, stride, hw; /* input channels, output channels, kernel, stride, input size */
+    int64_t c, o, k, stride, dil, hw; /* input channels, output channels, kernel, stride, dilation, input size */
 } shape;
 
-/* ResNet-50 (torchvision v1.5: stride on the 3x3) at 512x512, batch 2. */
+/* Batch 2, 512x512 input. Padding dil*(k/2) ("same"). The ResNet-50 stages (torchvision v1.5: stride
+ * on the 3x3); then what the other paper models run that the stages lack: mmdet RetinaNet's FPN
+ * (laterals from C3..C5, P6 = 3x3/2 on C5 ('on_input'), P7 on P6) and head (4 convs of 256 per
+ * level 64..4, also the MGD generator; class output 9 anchors x 80 = 720, box 36); the dilated
+ * (D8, output stride 8) ResNet-50 of DeepLabV3 and its torchvision ASPP head (rates 12, 24, 36;
+ * mmseg's are the same with 512 channels), projection 5 x 256 = 1280 -> 256. */
 static const shape SHAPES[] = {
-    {"stem 7x7/2 3->64 @512", 3, 64, 7, 2, 512},
-    {"l1 1x1 64->64 @128", 64, 64, 1, 1, 128},
-    {"l1 3x3 64->64 @128", 64, 64, 3, 1, 128},
-    {"l1 1x1 64->256 @128", 64, 256, 1, 1, 128},
-    {"l1 1x1 256->64 @128", 256, 64, 1, 1, 128},
-    {"l2 3x3/2 128->128 @128", 128, 128, 3, 2, 128},
-    {"l2 1x1/2 256->512 @128", 256, 512, 1, 2, 128},
-    {"l2 3x3 128->128 @64", 128, 128, 3, 1, 64},
-    {"l2 1x1 128->512 @64", 128, 512, 1, 1, 64},
-    {"l2 1x1 512->128 @64", 512, 128, 1, 1, 64},
-    {"l3 3x3 256->256 @32", 256, 256, 3, 1, 32},
-    {"l3 1x1 256->1024 @32", 256, 1024, 1, 1, 32},
-    {"l3 1x1 1024->256 @32", 1024, 256, 1, 1, 32},
-    {"l4 3x3 512->512 @16", 512, 512, 3, 1, 16},
-    {"l4 1x1 512->2048 @16", 512, 2048, 1, 1, 16},
-    {"l4 1x1 2048->512 @16", 2048, 512, 1, 1, 16},
+    {"stem 7x7/2 3->64 @512", 3, 64, 7, 2, 1, 512},
+    {"l1 1x1 64->64 @128", 64, 64, 1, 1, 1, 128},
+    {"l1 3x3 64->64 @128", 64, 64, 3, 1, 1, 128},
+    {"l1 1x1 64->256 @128", 64, 256, 1, 1, 1, 128},
+    {"l1 1x1 256->64 @128", 256, 64, 1, 1, 1, 128},
+    {"l2 3x3/2 128->128 @128", 128, 128, 3, 2, 1, 128},
+    {"l2 1x1/2 256->512 @128", 256, 512, 1, 2, 1, 128},
+    {"l2 3x3 128->128 @64", 128, 128, 3, 1, 1, 64},
+    {"l2 1x1 128->512 @64", 128, 512, 1, 1, 1, 64},
+    {"l2 1x1 512->128 @64", 512, 128, 1, 1, 1, 64},
+    {"l3 3x3 256->256 @32", 256, 256, 3, 1, 1, 32},
+    {"l3 1x1 256->1024 @32", 256, 1024, 1, 1, 1, 32},
+    {"l3 1x1 1024->256 @32", 1024, 256, 1, 1, 1, 32},
+    {"l4 3x3 512->512 @16", 512, 512, 3, 1, 1, 16},
+    {"l4 1x1 512->2048 @16", 512, 2048, 1, 1, 1, 16},
+    {"l4 1x1 2048->512 @16", 2048, 512, 1, 1, 1, 16},
+    /* RetinaNet FPN + head (mmdet) */
+    {"fpn lat 1x1 512->256 @64", 512, 256, 1, 1, 1, 64},
+    {"fpn lat 1x1 1024->256 @32", 1024, 256, 1, 1, 1, 32},
+    {"fpn lat 1x1 2048->256 @16", 2048, 256, 1, 1, 1, 16},
+    {"p6 3x3/2 2048->256 @16", 2048, 256, 3, 2, 1, 16},
+    {"p7 3x3/2 256->256 @8", 256, 256, 3, 2, 1, 8},
+    {"head 3x3 256->256 @64", 256, 256, 3, 1, 1, 64},
+    {"head 3x3 256->256 @32", 256, 256, 3, 1, 1, 32},
+    {"head 3x3 256->256 @16", 256, 256, 3, 1, 1, 16},
+    {"head 3x3 256->256 @8", 256, 256, 3, 1, 1, 8},
+    {"head 3x3 256->256 @4", 256, 256, 3, 1, 1, 4},
+    {"cls 3x3 256->720 @64", 256, 720, 3, 1, 1, 64},
+    {"cls 3x3 256->720 @8", 256, 720, 3, 1, 1, 8},
+    {"box 3x3 256->36 @64", 256, 36, 3, 1, 1, 64},
+    /* DeepLabV3-R50 D8 + ASPP (torchvision) */
+    {"d8 l3 3x3 d2 256->256 @64", 256, 256, 3, 1, 2, 64},
+    {"d8 l3 1x1 256->1024 @64", 256, 1024, 1, 1, 1, 64},
+    {"d8 l3 1x1 1024->256 @64", 1024, 256, 1, 1, 1, 64},
+    {"d8 l4 3x3 d4 512->512 @64", 512, 512, 3, 1, 4, 64},
+    {"d8 l4 1x1 512->2048 @64", 512, 2048, 1, 1, 1, 64},
+    {"d8 l4 1x1 2048->512 @64", 2048, 512, 1, 1, 1, 64},
+    {"aspp 1x1 2048->256 @64", 2048, 256, 1, 1, 1, 64},
+    {"aspp 3x3 d12 2048->256 @64", 2048, 256, 3, 1, 12, 64},
+    {"aspp 3x3 d24 2048->256 @64", 2048, 256, 3, 1, 24, 64},
+    {"aspp 3x3 d36 2048->256 @64", 2048, 256, 3, 1, 36, 64},
+    {"aspp proj 1x1 1280->256 @64", 1280, 256, 1, 1, 1, 64},
 };
 #define N_SHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
 #define BATCH 2
@@ -111,7 +146,7 @@ static double best_ceiling(int reps) {
 
 int main(int argc, char **argv) {
     ak_runtime_bootstrap(argc, argv);
-    int reps = 3, threads = 0, compare = 0;
+    int reps = 3, threads = 0, compare = 0, no_ceiling = 0;
     int64_t tile = 0;
     int impl = AK_CONV2D_IMPL_AUTO;
     const char *only = NULL;
@@ -126,13 +161,15 @@ int main(int argc, char **argv) {
             g_cpu_time = 1;
         else if (!strcmp(argv[i], "--blas"))
             impl = AK_CONV2D_IMPL_BLAS;
+        else if (!strcmp(argv[i], "--no-ceiling"))
+            no_ceiling = 1;
         else if (!strcmp(argv[i], "--compare"))
             compare = 1;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
         else {
             fprintf(stderr, "usage: %s [--reps N] [--threads T] [--tile FLOATS] [--blas] [--compare] [--cpu-time] "
-                            "[--only NAME]\n", argv[0]);
+                            "[--only NAME] [--no-ceiling]\n", argv[0]);
             return 2;
         }
     }
@@ -148,9 +185,12 @@ int main(int argc, char **argv) {
                                                        : "OpenBLAS+im2col (no AVX-512)",
            (long long)(tile ? tile : AK_CONV2D_TILE_FLOATS));
 
-    double ceiling = best_ceiling(reps);
-    printf("ceiling (best sgemm): %.1f GFLOP/s%s\n\n", ceiling, g_cpu_time ? " [CPU-time based, diagnostic only]" : "");
-    printf("%-26s %7s | %8s %8s %6s | %8s %8s %6s", "conv (batch 2)", "GFLOP", "fwd ms", "GFLOP/s", "%ceil",
+    /* 1e30 when skipped: the %ceil columns then read 0 */
+    double ceiling = no_ceiling ? 1e30 : best_ceiling(reps);
+    if (!no_ceiling)
+        printf("ceiling (best sgemm): %.1f GFLOP/s%s\n\n", ceiling,
+               g_cpu_time ? " [CPU-time based, diagnostic only]" : "");
+    printf("%-28s %7s | %8s %8s %6s | %8s %8s %6s", "conv (batch 2)", "GFLOP", "fwd ms", "GFLOP/s", "%ceil",
            "bwd ms", "GFLOP/s", "%ceil");
     printf(compare ? " | blas fwd  blas bwd\n" : "\n");
     double tot_flop = 0, tot_fwd = 0, tot_bwd = 0, tot_bf = 0, tot_bb = 0;
@@ -159,7 +199,7 @@ int main(int argc, char **argv) {
         if (only && !strstr(sh->name, only))
             continue;
         ak_conv2d_geom g = {BATCH, sh->c, sh->hw, sh->hw, sh->o, sh->k, sh->k, 0, 0, sh->stride, sh->stride,
-                            sh->k / 2, sh->k / 2, 1, 1, 1, tile, impl};
+                            sh->dil * (sh->k / 2), sh->dil * (sh->k / 2), sh->dil, sh->dil, 1, tile, impl};
         ak_cpu_conv2d_out_size(&g);
         ak_conv2d_geom gb = g;
         gb.impl = AK_CONV2D_IMPL_BLAS;
@@ -185,7 +225,7 @@ int main(int argc, char **argv) {
                 }
             }
         double gf_f = flop / best[0][0] * 1e-9, gf_b = 2 * flop / best[0][1] * 1e-9;
-        printf("%-26s %7.2f | %8.2f %8.1f %5.0f%% | %8.2f %8.1f %5.0f%%", sh->name, flop * 1e-9, best[0][0] * 1e3,
+        printf("%-28s %7.2f | %8.2f %8.1f %5.0f%% | %8.2f %8.1f %5.0f%%", sh->name, flop * 1e-9, best[0][0] * 1e3,
                gf_f, 100 * gf_f / ceiling, best[0][1] * 1e3, gf_b, 100 * gf_b / ceiling);
         if (compare)
             printf(" | %8.1f %9.1f", flop / best[1][0] * 1e-9, 2 * flop / best[1][1] * 1e-9);
@@ -196,7 +236,7 @@ int main(int argc, char **argv) {
         free(ws);
     }
     double gf_f = tot_flop / tot_fwd * 1e-9, gf_b = 2 * tot_flop / tot_bwd * 1e-9;
-    printf("%-26s %7.2f | %8.2f %8.1f %5.0f%% | %8.2f %8.1f %5.0f%%", "total", tot_flop * 1e-9, tot_fwd * 1e3,
+    printf("%-28s %7.2f | %8.2f %8.1f %5.0f%% | %8.2f %8.1f %5.0f%%", "total", tot_flop * 1e-9, tot_fwd * 1e3,
            gf_f, 100 * gf_f / ceiling, tot_bwd * 1e3, gf_b, 100 * gf_b / ceiling);
     if (compare)
         printf(" | %8.1f %9.1f", tot_flop / tot_bf * 1e-9, 2 * tot_flop / tot_bb * 1e-9);

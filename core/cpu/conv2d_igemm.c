@@ -15,6 +15,9 @@
  * is large and read back, as in the data gradient of pointwise convolutions.)
  * The C block is initialised from zero, the bias, or y itself (later K blocks and accumulate mode),
  * so the FMA sequence of an output element does not depend on KC, NC or the thread count.
+ * Kernel positions whose im2col rows are all padding over a task (dilated convolutions with rates
+ * near the map size, as ASPP's) are left out of its reduction (task_taps): their products are
+ * exact zeros, so the sums keep their bits.
  * The build is generic x86-64 (-O2, no -march): these functions carry a target attribute and are
  * only called after ak_cpu_conv2d_igemm_supported() said yes.
  */
@@ -59,30 +62,52 @@ int64_t ak_cpu_conv2d_igemm_flipped_ws_floats(const ak_conv2d_geom *g, int nthre
 
 #ifdef AK_IGEMM_X86
 
-/* Column offsets off[kk] of A for k = k0 + kk, kk < kc, within a row of the A view of arows_for.
- * src == NULL: A = w (row-major, off = k). Otherwise g is the data-gradient geometry of the
- * forward convolution src and A is src's weight flipped in space and transposed in channels:
- * A[gi*Cg + c][(o*kh + i)*kw + j] = w[gi*Og + o][c][kh-1-i][kw-1-j] (Cg, Og: src's), i.e. row c
- * starts at w + (gi*Og*Cg + c)*khw and k = o*khw + q is at o*Cg*khw + khw-1-q. */
-static void a_offsets(int32_t *off, const ak_conv2d_geom *g, const ak_conv2d_geom *src, const float *ap, int64_t k0,
-                      int64_t kc) {
-    if (ap) { /* packed blocks */
-        for (int64_t kk = 0; kk < kc; kk++)
-            off[kk] = (int32_t)((k0 + kk) * MR);
-        return;
-    }
-    if (!src) {
-        for (int64_t kk = 0; kk < kc; kk++)
-            off[kk] = (int32_t)(k0 + kk);
-        return;
-    }
+/* A task's reduction runs over entries u: with taps (nt of the kh*kw kernel positions, see
+ * task_taps) entry u is the group-local k = (u / nt)*kh*kw + taps[u % nt]; without, k = u.
+ * Column offsets off[kk] of A for the entries u0 + kk, kk < kc, within a row of the A view of
+ * arows_for. src == NULL: A = w (row-major, off = k). Otherwise g is the
+ * data-gradient geometry of the forward convolution src and A is src's weight flipped in space and
+ * transposed in channels: A[gi*Cg + c][(o*kh + i)*kw + j] = w[gi*Og + o][c][kh-1-i][kw-1-j] (Cg,
+ * Og: src's), i.e. row c starts at w + (gi*Og*Cg + c)*khw and k = o*khw + q is at
+ * o*Cg*khw + khw-1-q. */
+static void a_offsets(int32_t *off, const ak_conv2d_geom *g, const ak_conv2d_geom *src, const float *ap, int64_t u0,
+                      int64_t kc, const int16_t *taps, int nt) {
     const int64_t khw = g->kh * g->kw, row_len = (g->o / g->groups) * khw; /* g's rows per group = src's Cg */
-    int64_t o = k0 / khw, q = k0 % khw;
+    if (kc <= 0) /* a task of padding only (nt = 0) */
+        return;
+    if (!taps)
+        nt = (int)khw;
+    int64_t ci = u0 / nt, t = u0 % nt; /* stepped, not divided: this runs per task and K block */
     for (int64_t kk = 0; kk < kc; kk++) {
-        off[kk] = (int32_t)(o * row_len + khw - 1 - q);
-        if (++q == khw)
-            q = 0, o++;
+        const int64_t q = taps ? taps[t] : t, k = ci * khw + q;
+        if (ap) /* packed blocks */
+            off[kk] = (int32_t)(k * MR);
+        else if (!src)
+            off[kk] = (int32_t)k;
+        else
+            off[kk] = (int32_t)(ci * row_len + khw - 1 - q);
+        if (++t == nt)
+            t = 0, ci++;
     }
+}
+
+/* The kernel positions (i*kw + j) whose im2col rows are not all zero over a task's output columns
+ * (segments): some output row of the task reads an input row inside the image at kernel row i,
+ * and some of its output columns an input column at kernel column j. Returns their count nt
+ * (taps ascending). A dilated convolution with a rate comparable to the map (ASPP: 12..36 at
+ * 64x64) reads only padding at many (task, kernel row) pairs. Those products are exact zeros and
+ * adding +-0 to a nonzero sum (or to the +0 every chain starts from) changes nothing, so leaving
+ * them out gives the same bits (barring a chain started from a -0 bias or output, or an inf / NaN
+ * weight, whose zero products would differ). */
+static int task_taps(const ak_conv2d_geom *g, const ak_conv2d_seg *segs, int ns, int16_t *taps) {
+    bool row_ok[AK_MAX_KW], col_ok[AK_MAX_KW];
+    ak_cpu_conv2d_live_taps(g, segs, ns, row_ok, col_ok);
+    int nt = 0;
+    for (int64_t i = 0; i < g->kh; i++)
+        for (int64_t j = 0; j < g->kw; j++)
+            if (row_ok[i] && col_ok[j])
+                taps[nt++] = (int16_t)(i * g->kw + j);
+    return nt;
 }
 
 /* The A view of rows [m, m + rows) of group gi (see a_offsets); ap: the packed flipped weight or NULL. */
@@ -97,35 +122,80 @@ static ak_arows arows_for(const float *w, const ak_conv2d_geom *g, const ak_conv
     return arows_strided(w + (gi * ocnt * og + m) * khw, khw, rows, off);
 }
 
+/* pack_im2col_rows for the reduction entries u0..u0+kn of a task with taps (see a_offsets;
+ * channels from c0): the same rows, fewer of them. */
+AK_AVX512 static void pack_im2col_taps(float *dst, int64_t ldd, const float *x, const ak_conv2d_geom *g, int64_t c0,
+                                       int64_t u0, int64_t kn, const int16_t *taps, int nt, int64_t pa, int64_t n,
+                                       const ak_conv2d_seg *segs, int ns) {
+    const int64_t tail = (n + 15) / 16 * 16 - n, P = g->h * g->w;
+    const bool contig = im2col_rows_contiguous(g, pa, n);
+    const int64_t oh0 = pa / g->wo, oh1 = (pa + n - 1) / g->wo; /* the task's output rows */
+    int64_t vlo[AK_MAX_KW], vhi[AK_MAX_KW];
+    valid_cols_all(g, vlo, vhi);
+    for (int64_t kk = 0; kk < kn; kk++, dst += ldd) {
+        const int64_t u = u0 + kk, c = c0 + u / nt, i = taps[u % nt] / g->kw, j = taps[u % nt] % g->kw;
+        if ((kk == 0 || u % nt == 0) && c + PF_DIST < g->c) /* a new channel: fetch the one PF_DIST ahead */
+            for (int t = 0; t < nt; t++) { /* the input rows of each kernel row the task reads */
+                const int64_t ti = taps[t] / g->kw;
+                if (t > 0 && taps[t - 1] / g->kw == ti)
+                    continue;
+                int64_t lo = oh0 * g->sh - g->ph + ti * g->dh, hi = oh1 * g->sh - g->ph + ti * g->dh + 1;
+                lo = lo < 0 ? 0 : lo;
+                hi = hi > g->h ? g->h : hi;
+                if (hi > lo)
+                    prefetch_run(x + (c + PF_DIST) * P + lo * g->w, (hi - lo) * g->w);
+            }
+        if (contig)
+            fill_row_contig(dst, x + c * P, g, i, j, pa, n);
+        else
+            fill_row_v(dst, n + tail, x, g, c, i, j * g->dw - g->pw, vlo[j], vhi[j], segs, ns, n);
+    }
+}
+
 /* One task: output columns [p0, p1) of one image, all groups and output channels; w is the weight
- * (of g, or of src: see a_offsets), ap the packed flipped weight or NULL. bp: KC * (NC + 16) floats. */
+ * (of g, or of src: see a_offsets), ap the packed flipped weight or NULL. bp: KC * (NC + 16) floats.
+ * The reduction runs over the task's taps only (task_taps) when some are all padding. (Splitting
+ * the columns into zones by the kernel columns' valid ranges, to leave out those too, measured
+ * slower: the zones' narrow rows run the 16- and 32-column kernels.) */
 AK_AVX512 static void run_task(float *y, const float *x, const float *w, const ak_conv2d_geom *src, const float *ap,
                                const float *bias, const ak_conv2d_geom *g, int64_t p0, int64_t p1, bool accumulate,
                                float *bp) {
-    const int64_t G = g->groups, cg = g->c / G, og = g->o / G, kg = cg * g->kh * g->kw, P = g->ho * g->wo;
+    const int64_t G = g->groups, cg = g->c / G, og = g->o / G, khw = g->kh * g->kw, P = g->ho * g->wo;
     /* tile row stride: an odd count of cache lines, so that the rows spread over the L1 sets */
     const int64_t n = p1 - p0, ldb = ((n + 15) / 16 | 1) * 16;
     ak_conv2d_seg segs[NC];
     const int ns = ak_cpu_conv2d_is_pointwise(g) ? 0 : ak_cpu_conv2d_segments(g, p0, n, segs);
+    int16_t taps[AK_MAX_KW * AK_MAX_KW];
+    int nt = (int)khw;
+    if (ns > 0 && g->kh <= AK_MAX_KW && g->kw <= AK_MAX_KW)
+        nt = task_taps(g, segs, ns, taps);
+    const int16_t *tp = nt < khw ? taps : NULL;
+    const int64_t kg = cg * nt; /* reduction length of the task */
     int32_t off[KC];
     for (int64_t gi = 0; gi < G; gi++) {
         const float *bg = bias ? bias + gi * og : NULL;
         float *yg = y + gi * og * P;
         const int64_t kb = kblock(kg);
-        for (int64_t k0 = 0; k0 < kg; k0 += kb) {
+        for (int64_t k0 = 0; k0 < kg || k0 == 0; k0 += kb) {
             const int64_t kc = kg - k0 < kb ? kg - k0 : kb;
-            pack_im2col_rows(bp, ldb, x, g, gi * cg, k0, kc, p0, n, segs, ns);
-            a_offsets(off, g, src, ap, k0, kc);
+            if (tp)
+                pack_im2col_taps(bp, ldb, x, g, gi * cg, k0, kc, tp, nt, p0, n, segs, ns);
+            else
+                pack_im2col_rows(bp, ldb, x, g, gi * cg, k0, kc, p0, n, segs, ns);
+            a_offsets(off, g, src, ap, k0, kc, tp, nt);
             int init = (k0 > 0 || accumulate) ? INIT_LOAD : INIT_ZERO;
             if (k0 == 0 && bg)
                 init = accumulate ? INIT_LOAD_BIAS : INIT_BIAS;
             for (int64_t m = 0; m < og; m += MR) {
                 const int rows = (int)(og - m < MR ? og - m : MR);
                 const ak_arows av = arows_for(w, g, src, ap, gi, m, rows, off);
-                for (int64_t pa = p0; pa < p1; pa += NR)
-                    kern_8xn(p1 - pa, kc, &av, bp + (pa - p0), ldb, yg + m * P + pa, P, rows, init,
-                             bg ? bg + m : NULL);
+                for (int64_t pa = p0, pw = 0; pa < p1; pa += pw) {
+                    pw = panel_cols(p1 - pa);
+                    kern_8xn(pw, kc, &av, bp + (pa - p0), ldb, yg + m * P + pa, P, rows, init, bg ? bg + m : NULL);
+                }
             }
+            if (kg == 0) /* every tap reads padding: y = init (bias, zero or y itself) */
+                break;
         }
     }
 }
@@ -151,6 +221,15 @@ AK_AVX512 static void pack_flipped_pair(float *ap, const float *w, const ak_conv
     }
 }
 
+/* First output column of task t of the per_img = ceil(P / NC) tasks of an image: the columns are
+ * shared out in equal runs of whole 16-lane vectors (at most NC), not NC and a remainder (64x64:
+ * 11 tasks of 368-384 columns rather than 10 of 384 and one of 256, which left a thread idle for
+ * a third of a task at the end of a call). */
+static int64_t task_col(int64_t t, int64_t per_img, int64_t P) {
+    const int64_t c = (t * ((P + 15) / 16) / per_img) * 16;
+    return c < P ? c : P;
+}
+
 static void igemm_run(float *y, const float *x, const float *w, const float *b, const ak_conv2d_geom *g,
                       const ak_conv2d_geom *src, bool accumulate, float *ws, int nthreads) {
     const int64_t P = g->ho * g->wo, per_img = (P + NC - 1) / NC, ntasks = g->n * per_img;
@@ -170,7 +249,8 @@ static void igemm_run(float *y, const float *x, const float *w, const float *b, 
         float *bp = bps + (int64_t)omp_get_thread_num() * KC * (NC + 16);
 #pragma omp for schedule(dynamic, 1)
         for (int64_t t = 0; t < ntasks; t++) {
-            const int64_t n = t / per_img, p0 = (t % per_img) * NC, p1 = p0 + NC < P ? p0 + NC : P;
+            const int64_t n = t / per_img, q = t % per_img;
+            const int64_t p0 = task_col(q, per_img, P), p1 = task_col(q + 1, per_img, P);
             run_task(y + n * out_sz, x + n * in_sz, w, src, ap, b, g, p0, p1, accumulate, bp);
         }
     }

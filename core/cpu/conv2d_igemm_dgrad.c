@@ -5,7 +5,12 @@
  *   into dX. No scatter, each dX element is one FMA chain.
  * Otherwise (strided): per image and tile of output rows, dcol (K x T) = W_g^T * dY_g[:, tile] with
  *   the packed GEMM (W^T packed once per call), then col2im adds dcol into dX (fixed order, per
- *   input row). The tile size depends on the geometry only.
+ *   input row). The tile size depends on the geometry only. Each tile streams all of W^T, which
+ *   dominates when K is large and the map small (FPN P6: 3x3/2 over 2048 channels to 8x8, K =
+ *   18432, one output row per tile): then the image's dcol is computed in blocks of channels
+ *   over all its positions instead (W^T streamed once per image), and col2im still adds it in the
+ *   same row tiles, channel by channel, so every dX element sees the same additions in the same
+ *   order (same bits as the row tiles; chan_block picks the cheaper traffic).
  * Both are bitwise identical for any thread count.
  */
 #include "core/cpu/conv2d_igemm.h"
@@ -28,11 +33,14 @@ static ak_conv2d_geom dgrad_geom(const ak_conv2d_geom *g) {
     return t;
 }
 
-#ifdef AK_IGEMM_X86
 /* ak_cpu_col2im_rows (conv2d_im2col.c) with vector adds: the same tasks (input rows) and the same
- * order of contributions (i, j), so the same bits. */
-AK_AVX512 static void col2im_v(float *x, const float *col, const ak_conv2d_geom *g, int64_t r0, int64_t r1) {
-    const int64_t kh = g->kh, kw = g->kw, wo = g->wo, t = (r1 - r0) * wo;
+ * order of contributions (i, j), so the same bits. Channels [c0, c1) and output rows [r0, r1):
+ * row ((c - c0)*kh + i)*kw + j of col (row stride ldc) holds output row oh at column
+ * (oh - oh0)*wo. */
+#ifdef AK_IGEMM_X86
+AK_AVX512 static void col2im_v(float *x, const float *col, int64_t ldc, int64_t oh0, const ak_conv2d_geom *g,
+                               int64_t c0, int64_t c1, int64_t r0, int64_t r1) {
+    const int64_t kh = g->kh, kw = g->kw, wo = g->wo;
     const int64_t h = g->h, w = g->w, sh = g->sh, sw = g->sw, ph = g->ph, dh = g->dh;
     int64_t ih_lo = r0 * sh - ph, ih_hi = (r1 - 1) * sh - ph + (kh - 1) * dh + 1;
     ih_lo = ih_lo < 0 ? 0 : ih_lo;
@@ -41,10 +49,10 @@ AK_AVX512 static void col2im_v(float *x, const float *col, const ak_conv2d_geom 
         return;
     int64_t lo[AK_MAX_KW], hi[AK_MAX_KW];
     valid_cols_all(g, lo, hi);
-    const int64_t nrows = ih_hi - ih_lo, tasks = g->c * nrows;
+    const int64_t nrows = ih_hi - ih_lo, tasks = (c1 - c0) * nrows;
 #pragma omp parallel for schedule(static) if (tasks * kh * kw * wo > 16384)
     for (int64_t task = 0; task < tasks; task++) {
-        const int64_t c = task / nrows, ih = ih_lo + task % nrows;
+        const int64_t c = c0 + task / nrows, ih = ih_lo + task % nrows;
         float *dst_row = x + (c * h + ih) * w;
         for (int64_t i = 0; i < kh; i++) {
             const int64_t num = ih + ph - i * dh; /* oh with oh*sh - ph + i*dh == ih */
@@ -59,16 +67,38 @@ AK_AVX512 static void col2im_v(float *x, const float *col, const ak_conv2d_geom 
                 else
                     ak_cpu_conv2d_valid_cols(off, sw, w, wo, &l, &hh);
                 if (hh > l)
-                    add_run(dst_row + (l * sw + off), col + ((c * kh + i) * kw + j) * t + (oh - r0) * wo + l, hh - l, sw);
+                    add_run(dst_row + (l * sw + off), col + (((c - c0) * kh + i) * kw + j) * ldc + (oh - oh0) * wo + l,
+                            hh - l, sw);
             }
         }
     }
 }
 #else
-static void col2im_v(float *x, const float *col, const ak_conv2d_geom *g, int64_t r0, int64_t r1) {
+static void col2im_v(float *x, const float *col, int64_t ldc, int64_t oh0, const ak_conv2d_geom *g, int64_t c0,
+                     int64_t c1, int64_t r0, int64_t r1) {
+    (void)ldc, (void)oh0, (void)c0, (void)c1; /* never called (no AVX-512 kernels without AK_IGEMM_X86) */
     ak_cpu_col2im_rows(x, col, g, r0, r1);
 }
 #endif
+
+/* Channels per block of the whole-image scheme of the strided data gradient (see the top), or 0
+ * for row tiles: a block's dcol ((c1 - c0)*kh*kw x P) must fit the tile buffer and start at a
+ * multiple of 8 rows of the packed W^T; chosen when its traffic (W^T once plus dY once per
+ * block) is below the row tiles' (W^T once per tile). Geometry only. */
+static int64_t chan_block(const ak_conv2d_geom *g) {
+    const int64_t khw = g->kh * g->kw, P = g->ho * g->wo, kg = g->c * khw;
+    if (g->groups != 1)
+        return 0;
+    int64_t step = MR; /* channels per block: a multiple of MR / gcd(khw, MR) */
+    while (step > 1 && khw * (step / 2) % MR == 0)
+        step /= 2;
+    int64_t cb = ak_cpu_conv2d_blas_ws_floats(g) / (khw * P) / step * step;
+    if (cb < 1)
+        return 0;
+    cb = cb < g->c ? cb : g->c;
+    const int64_t R = ak_cpu_conv2d_tile_rows(g), ntiles = (g->ho + R - 1) / R, nblocks = (g->c + cb - 1) / cb;
+    return kg * g->o + nblocks * g->o * P < ntiles * kg * g->o ? cb : 0;
+}
 
 int64_t ak_cpu_conv2d_igemm_dgrad_ws_floats(const ak_conv2d_geom *g, int nthreads) {
     if (dgrad_as_conv(g)) {
@@ -92,15 +122,24 @@ void ak_cpu_conv2d_igemm_dgrad(float *dx, const float *dy, const float *w, const
     float *ap = ws, *col = ws + G * pa_sz, *gws = col + ak_cpu_conv2d_blas_ws_floats(g);
     for (int64_t gi = 0; gi < G; gi++) /* op(A) = W_g^T (kg x og); W_g is stored og x kg */
         ak_cpu_igemm_pack_a(ap + gi * pa_sz, true, kg, og, w + gi * og * kg, kg, nthreads);
-    const int64_t R = ak_cpu_conv2d_tile_rows(g);
-    for (int64_t n = 0; n < g->n; n++) {
+    const int64_t R = ak_cpu_conv2d_tile_rows(g), cb = chan_block(g), khw = g->kh * g->kw;
+    for (int64_t n = 0; n < g->n && cb > 0; n++) { /* whole images, blocks of channels (groups == 1) */
+        for (int64_t c0 = 0; c0 < g->c; c0 += cb) {
+            const int64_t c1 = c0 + cb < g->c ? c0 + cb : g->c;
+            ak_cpu_igemm_sgemm_packed((c1 - c0) * khw, P, og, ap + c0 * khw * og, dy + n * out_sz, P, col, P, false,
+                                      gws, nthreads);
+            for (int64_t r0 = 0; r0 < g->ho; r0 += R)
+                col2im_v(dx + n * in_sz, col, P, 0, g, c0, c1, r0, r0 + R < g->ho ? r0 + R : g->ho);
+        }
+    }
+    for (int64_t n = 0; n < g->n && cb == 0; n++) {
         const float *dyn = dy + n * out_sz;
         for (int64_t r0 = 0; r0 < g->ho; r0 += R) {
             const int64_t r1 = r0 + R < g->ho ? r0 + R : g->ho, t = (r1 - r0) * g->wo;
             for (int64_t gi = 0; gi < G; gi++)
                 ak_cpu_igemm_sgemm_packed(kg, t, og, ap + gi * pa_sz, dyn + gi * og * P + r0 * g->wo, P,
                                           col + gi * kg * t, t, false, gws, nthreads);
-            col2im_v(dx + n * in_sz, col, g, r0, r1);
+            col2im_v(dx + n * in_sz, col, t, r0, g, 0, g->c, r0, r1);
         }
     }
 }

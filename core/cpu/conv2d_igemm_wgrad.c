@@ -8,9 +8,13 @@
  * the 8 x 48 kernel accumulates straight into dW (C loaded, FMAs over the chunk, stored).
  *
  * A task owns a block of dW (all rows of a group up to MB, NB columns) and walks the images and
- * chunks in order, so each dW element is one fixed FMA chain. When dW has few blocks (the stem),
- * the reduction is also split into fixed segments summed in separate buffers and added to dW in
- * segment order. The plan depends on the geometry only: the result is bitwise identical for any
+ * chunks in order, so each dW element is one fixed FMA chain. On small maps (P < 256, a multiple
+ * of 16: the FPN / head levels at 4x4..8x8) a chunk runs over several images, so that dW is
+ * loaded and stored once per chunk rather than once per image (chunks_span_images; same chains).
+ * Columns of dW whose im2col rows are all padding over a chunk (dilated convolutions such as
+ * ASPP's) are left out of it (chunk_columns; exact zeros, same bits). When dW has few blocks (the
+ * stem), the reduction is also split into fixed segments summed in separate buffers and added to
+ * dW in segment order. The plan depends on the geometry only: the result is bitwise identical for any
  * thread count and task order.
  */
 #include "core/cpu/conv2d_igemm.h"
@@ -26,6 +30,7 @@
 #define RC_SMALL 128 /* chunks when dW blocks have few rows (see chunk_len) */
 #endif
 #define MB 256  /* dW rows per task at most (multiple of 16) */
+#define MAX_NB (4 * NR) /* dW columns per task at most (make_plan) */
 #define MIN_TASKS 8 /* tasks wanted per call before splitting the reduction (geometry permitting) */
 #define BALANCE_TASKS 16 /* tasks wanted per call before narrowing the column blocks */
 
@@ -44,7 +49,7 @@ static wplan make_plan(const ak_conv2d_geom *g) {
     wplan pl;
     pl.mb = round_up(og < MB ? og : MB, 16);
     pl.nmb = (og + pl.mb - 1) / pl.mb;
-    pl.nb = 4 * NR;
+    pl.nb = MAX_NB;
     pl.nkb = (kg + pl.nb - 1) / pl.nb;
     /* a small dW with a long reduction (the stem, early layers) is split along the reduction into
      * segments summed into separate buffers, for parallelism without repacking */
@@ -164,13 +169,27 @@ static int64_t chunk_len(const ak_conv2d_geom *g, int64_t on) {
  * convolution's rows are the input rows, transposed in place. segs / ns: ak_cpu_conv2d_segments
  * of the positions (unused for pointwise convolutions). */
 AK_AVX512 static void pack_panel(float *bp, float *rows, const float *xn, const ak_conv2d_geom *g, int64_t c0,
-                                 int64_t k0, int64_t kn, int64_t pa, int64_t kc, const ak_conv2d_seg *segs, int ns) {
-    const int64_t P = g->ho * g->wo, ldr = (kc + 15) / 16 * 16;
+                                 int64_t k0, int64_t kn, int64_t pa, int64_t kc, const ak_conv2d_seg *segs, int ns,
+                                 const int32_t *klist) {
+    const int64_t P = g->ho * g->wo, ldr = (kc + 15) / 16 * 16, khw = g->kh * g->kw, HW = g->h * g->w;
     const bool pointwise = ak_cpu_conv2d_is_pointwise(g);
     for (int64_t kb = 0; kb < kn; kb += 16) { /* im2col rows kb..kb+16: columns kb..kb+16 of the panel */
         const int64_t cnt = kn - kb < 16 ? kn - kb : 16;
-        if (!pointwise)
+        if (klist) { /* rows klist[kb..], one by one */
+            const bool contig = im2col_rows_contiguous(g, pa, kc);
+            for (int64_t r = 0; r < cnt; r++) {
+                const int64_t k = klist[kb + r], c = c0 + k / khw, i = k % khw / g->kw, j = k % g->kw;
+                if (contig) {
+                    fill_row_contig(rows + r * ldr, xn + c * HW, g, i, j, pa, kc);
+                } else {
+                    int64_t lo, hi;
+                    ak_cpu_conv2d_valid_cols(j * g->dw - g->pw, g->sw, g->w, g->wo, &lo, &hi);
+                    fill_row_v(rows + r * ldr, ldr, xn, g, c, i, j * g->dw - g->pw, lo, hi, segs, ns, kc);
+                }
+            }
+        } else if (!pointwise) {
             pack_im2col_rows(rows, ldr, xn, g, c0, k0 + kb, cnt, pa, kc, segs, ns);
+        }
         for (int64_t pb = 0; pb < kc; pb += 16) {
             const float *in[16];
             for (int r = 0; r < 16; r++)
@@ -180,36 +199,96 @@ AK_AVX512 static void pack_panel(float *bp, float *rows, const float *xn, const 
     }
 }
 
+/* The columns k of [k0, k0 + kn) (group-local im2col rows (c, i, j)) that are not all padding
+ * over a chunk (the pieces' segments: kernel row i reads inside the image for some output row,
+ * kernel column j for some output column), into klist; returns their count. As in the forward
+ * (conv2d_igemm.c, task_taps), the left-out products are exact zeros: dilated convolutions with
+ * rates near the map size (ASPP) skip a third of their kernel rows on many chunks. */
+static int64_t chunk_columns(const ak_conv2d_geom *g, int64_t k0, int64_t kn, const ak_conv2d_seg *segs, int ns,
+                             int32_t *klist) {
+    bool row_ok[AK_MAX_KW], col_ok[AK_MAX_KW];
+    ak_cpu_conv2d_live_taps(g, segs, ns, row_ok, col_ok);
+    const int64_t khw = g->kh * g->kw;
+    int64_t nv = 0;
+    for (int64_t k = k0; k < k0 + kn; k++)
+        if (row_ok[k % khw / g->kw] && col_ok[k % g->kw])
+            klist[nv++] = (int32_t)k;
+    return nv;
+}
+
+/* True when a chunk may run over several images: the kernel then reads dY through offsets relative
+ * to the chunk's first image (int32), and each image's piece of the panel starts at a multiple of
+ * 16 positions (pack_panel writes whole blocks of 16). Small maps (P = 16..64 at 4x4..8x8) would
+ * otherwise load and store dW once per image for a reduction of a few dozen positions. */
+static bool chunks_span_images(const ak_conv2d_geom *g) {
+    const int64_t P = g->ho * g->wo;
+    return P % 16 == 0 && P < RC && (RC / P + 2) * g->o * P < INT32_MAX;
+}
+
 /* One task: dW rows [o0, o0+on) x columns [k0, k0+kn) of group gi, summed over the flattened
  * (image, position) range [f0, f1). Per chunk of positions, panel by panel: pack it, then run the
- * kernel over all row blocks (the panel stays in L1; A = dY rows, read in place). */
+ * kernel over all row blocks (the panel stays in L1; A = dY rows, read in place). A chunk ends at
+ * an image end unless chunks_span_images; either way each dW element sees the positions in
+ * ascending flattened order, so chunking never changes its FMA chain. */
 AK_AVX512 static void run_wtask(float *dw, const float *dy, const float *x, const ak_conv2d_geom *g, int64_t gi,
                                 int64_t k0, int64_t kn, int64_t o0, int64_t on, int64_t f0, int64_t f1, float *buf) {
     const int64_t cg = g->c / g->groups, og = g->o / g->groups, kg = cg * g->kh * g->kw;
     const int64_t P = g->ho * g->wo, in_sz = g->c * g->h * g->w, out_sz = g->o * P;
     float *rows = buf, *bp = rows + 16 * RC;
     const int64_t rc = chunk_len(g, on);
+    const bool span = chunks_span_images(g);
     ak_conv2d_seg segs[RC];
-    int32_t off[RC];
-    for (int64_t p = 0; p < RC; p++)
-        off[p] = (int32_t)p;
+    int32_t off[RC], klist[MAX_NB];
+    float ctmp[MR * NR];
     const bool pointwise = ak_cpu_conv2d_is_pointwise(g);
+    const bool skip = !pointwise && g->kh <= AK_MAX_KW && g->kw <= AK_MAX_KW;
     for (int64_t f = f0; f < f1;) {
-        const int64_t n = f / P, pa = f % P;
-        int64_t kc = P - pa < rc ? P - pa : rc; /* chunks stop at image and segment ends */
+        const int64_t n0 = f / P;
+        int64_t kc = span ? rc : P - f % P < rc ? P - f % P : rc; /* chunks stop at segment ends */
         kc = f1 - f < kc ? f1 - f : kc;
-        f += kc;
-        const int ns = pointwise ? 0 : ak_cpu_conv2d_segments(g, pa, kc, segs);
-        const float *dyc = dy + n * out_sz + (gi * og + o0) * P + pa;
-        for (int64_t np = 0; np * NR < kn; np++) {
-            const int64_t pk = kn - np * NR < NR ? kn - np * NR : NR;
-            pack_panel(bp, rows, x + n * in_sz, g, gi * cg, k0 + np * NR, pk, pa, kc, segs, ns);
+        for (int64_t kk = 0; kk < kc; kk++) /* position f + kk of image n: (n - n0) * out_sz + p */
+            off[kk] = (int32_t)((f + kk) / P * out_sz - n0 * out_sz + (f + kk) % P);
+        const float *dyc = dy + n0 * out_sz + (gi * og + o0) * P;
+        int64_t nv = kn; /* columns of the chunk: all, or klist[0, nv) */
+        if (skip) {
+            int ns = 0; /* the segments of all pieces (their rows and columns) */
+            for (int64_t q = 0; q < kc;) {
+                const int64_t pa = (f + q) % P, len = P - pa < kc - q ? P - pa : kc - q;
+                ns += ak_cpu_conv2d_segments(g, pa, len, segs + ns);
+                q += len;
+            }
+            nv = chunk_columns(g, k0, kn, segs, ns, klist);
+        }
+        const int32_t *kl = nv < kn ? klist : NULL;
+        for (int64_t np = 0; np * NR < nv; np++) {
+            const int64_t pk = nv - np * NR < NR ? nv - np * NR : NR;
+            for (int64_t q = 0; q < kc;) { /* the chunk's piece of each image, in order */
+                const int64_t n = (f + q) / P, pa = (f + q) % P, len = P - pa < kc - q ? P - pa : kc - q;
+                const int ns = pointwise ? 0 : ak_cpu_conv2d_segments(g, pa, len, segs);
+                pack_panel(bp + q * NR, rows, x + n * in_sz, g, gi * cg, k0 + np * NR, pk, pa, len, segs, ns,
+                           kl ? kl + np * NR : NULL);
+                q += len;
+            }
             for (int64_t m = 0; m < on; m += MR) {
                 const int nrows = (int)(on - m < MR ? on - m : MR);
                 const ak_arows av = arows_strided(dyc + m * P, P, nrows, off);
-                kern_8xn(pk, kc, &av, bp, NR, dw + (gi * og + o0 + m) * kg + k0 + np * NR, kg, nrows, INIT_LOAD, NULL);
+                float *c = dw + (gi * og + o0 + m) * kg;
+                if (!kl) {
+                    kern_8xn(pk, kc, &av, bp, NR, c + k0 + np * NR, kg, nrows, INIT_LOAD, NULL);
+                    continue;
+                }
+                /* the panel's columns of dW are scattered: through a gathered copy (same chains) */
+                const int32_t *cols = kl + np * NR;
+                for (int r = 0; r < nrows; r++)
+                    for (int64_t t = 0; t < pk; t++)
+                        ctmp[r * NR + t] = c[r * kg + cols[t]];
+                kern_8xn(pk, kc, &av, bp, NR, ctmp, NR, nrows, INIT_LOAD, NULL);
+                for (int r = 0; r < nrows; r++)
+                    for (int64_t t = 0; t < pk; t++)
+                        c[r * kg + cols[t]] = ctmp[r * NR + t];
             }
         }
+        f += kc;
     }
 }
 

@@ -22,3 +22,20 @@ int ak_cpu_conv2d_segments(const ak_conv2d_geom *g, int64_t pa, int64_t n, ak_co
     }
     return ns;
 }
+
+void ak_cpu_conv2d_live_taps(const ak_conv2d_geom *g, const ak_conv2d_seg *segs, int ns, bool *row_ok, bool *col_ok) {
+    for (int64_t i = 0; i < g->kh; i++) {
+        row_ok[i] = false;
+        for (int s = 0; s < ns && !row_ok[i]; s++) {
+            const int64_t ih = segs[s].oh * g->sh - g->ph + i * g->dh;
+            row_ok[i] = ih >= 0 && ih < g->h;
+        }
+    }
+    for (int64_t j = 0; j < g->kw; j++) {
+        int64_t lo, hi;
+        ak_cpu_conv2d_valid_cols(j * g->dw - g->pw, g->sw, g->w, g->wo, &lo, &hi);
+        col_ok[j] = false;
+        for (int s = 0; s < ns && !col_ok[j]; s++)
+            col_ok[j] = segs[s].ow < hi && segs[s].ow + segs[s].len > lo;
+    }
+}

@@ -21,4 +21,9 @@ void ak_cpu_conv2d_valid_cols(int64_t off, int64_t sw, int64_t w, int64_t wo, in
 /* Split output columns [pa, pa + n) into at most n segments (segs needs room for n); returns how many. */
 int ak_cpu_conv2d_segments(const ak_conv2d_geom *g, int64_t pa, int64_t n, ak_conv2d_seg *segs);
 
+/* Kernel rows i (row_ok[0, kh)) and columns j (col_ok[0, kw)) that read inside the image for some
+ * output position of the segments (kh, kw <= 32; callers check): the other im2col rows (c, i, j)
+ * are all zero (padding) there, and leaving them out of a sum changes no bits (conv2d_igemm.c). */
+void ak_cpu_conv2d_live_taps(const ak_conv2d_geom *g, const ak_conv2d_seg *segs, int ns, bool *row_ok, bool *col_ok);
+
 #endif

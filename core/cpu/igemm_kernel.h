@@ -345,6 +345,11 @@ AK_AVX512 static inline void kern_8xn(int64_t valid, int64_t kc, const ak_arows 
         kern_8x48(kc, a, b, ldb, c, ldc, rows, m0, m1, m2, init, bias);
 }
 
+/* Columns of the next register panel of a row of `rem` (> 0) columns: 48, except that a tail of
+ * 64 runs as 32 + 32 rather than 48 + 16 (the 16-column kernel is load-bound: 9 loads per 8
+ * FMAs), which the 8x8 maps (64 columns per image) hit. Panel widths never change a sum. */
+static inline int64_t panel_cols(int64_t rem) { return rem == 64 ? 32 : rem < NR ? rem : NR; }
+
 /* The view of rows [r0, r0 + rows) of a matrix whose row r starts at base + r * row_stride, with
  * the column offsets off (rows beyond `rows` repeat the last one). */
 static inline ak_arows arows_strided(const float *base, int64_t row_stride, int rows, const int32_t *off) {

@@ -49,8 +49,10 @@ AK_AVX512 static void gemm_task(int64_t m_lo, int64_t m_hi, int64_t k, const flo
         for (int64_t mb = m_lo; mb < m_hi; mb += MR) {
             const int rows = (int)(m_hi - mb < MR ? m_hi - mb : MR);
             const ak_arows av = arows_strided(ap + mb * k, 1, rows, off);
-            for (int64_t pa = p0; pa < p1; pa += NR)
-                kern_8xn(p1 - pa, kc, &av, bp + (pa - p0), ldt, c + mb * ldc + pa, ldc, rows, init, NULL);
+            for (int64_t pa = p0, pw = 0; pa < p1; pa += pw) {
+                pw = panel_cols(p1 - pa);
+                kern_8xn(pw, kc, &av, bp + (pa - p0), ldt, c + mb * ldc + pa, ldc, rows, init, NULL);
+            }
         }
     }
 }

@@ -7,7 +7,13 @@
  *    place because few do;
  *  - reductions split into equal blocks (K = 576: 2 x 288; pointwise K = 1024: 2 x 512);
  *  - weight-gradient tasks narrowed for balance (few output channels) and short chunks;
- *  - a strided convolution (generic im2col rows, their prefetch bounds).
+ *  - a strided convolution (generic im2col rows, their prefetch bounds);
+ *  - kernel positions that read only padding over a task left out of its reduction (dilation 24 on
+ *    a 32x64 map: kernel rows; dilation 12 on a map 8 wide: kernel columns; tasks of padding only),
+ *    forward and the stride-1 data gradient (its packed and in-place flipped weight);
+ *  - the strided data gradient in blocks of channels over whole images (large K, small map);
+ *  - small maps (4x4, 8x8: P = 16, 64) whose weight-gradient chunks run over several images, and a
+ *    7x7 map (P = 49) whose chunks stop at image ends.
  * On CPUs without AVX-512 both runs take the OpenBLAS path and the checks still hold. */
 #include <omp.h>
 #include <stdio.h>
@@ -111,6 +117,35 @@ START_TEST(conv2d_reduction_blocks_match_blas) {
 }
 END_TEST
 
+START_TEST(conv2d_small_maps_match_blas) {
+    /* P = 16: one chunk holds all 3 images */
+    check_path((ak_conv2d_geom){3, 20, 4, 4, 24, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0}, "3x3 at 4x4", 41);
+    /* strided to P = 64 over 5 images: chunks of 128 and 256 positions end inside images */
+    check_path((ak_conv2d_geom){5, 12, 16, 16, 40, 3, 3, 0, 0, 2, 2, 1, 1, 1, 1, 1, 0, 0}, "3x3/2 to 8x8", 42);
+    check_path((ak_conv2d_geom){5, 70, 8, 8, 80, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 0}, "1x1 at 8x8", 43);
+    /* 3x3/2, K = 540 to 8x8 with a tile of 9216 floats: 4 row tiles of 2 rows, or 8 blocks of 8
+     * channels (the last of 4) over whole images, which the data gradient takes */
+    check_path((ak_conv2d_geom){2, 60, 16, 16, 24, 3, 3, 0, 0, 2, 2, 1, 1, 1, 1, 1, 9216, 0}, "3x3/2 channel blocks",
+               45);
+    /* P = 49: per-image chunks */
+    check_path((ak_conv2d_geom){3, 16, 7, 7, 24, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0}, "3x3 at 7x7", 44);
+}
+END_TEST
+
+START_TEST(conv2d_padding_taps_skipped_match_blas) {
+    /* 12 tasks of 6 rows: the first / last kernel row reads padding in the top / bottom tasks */
+    check_path((ak_conv2d_geom){2, 8, 32, 64, 16, 3, 3, 0, 0, 1, 1, 24, 24, 24, 24, 1, 0, 0}, "3x3 dilation 24", 51);
+    /* the outer kernel columns read padding everywhere; 2 tasks: the data gradient reads in place */
+    check_path((ak_conv2d_geom){1, 12, 64, 8, 20, 3, 3, 0, 0, 1, 1, 12, 12, 12, 12, 1, 0, 0}, "3x3 dilation 12, 8 wide",
+               52);
+    /* 1x1 with padding 20 on 4x4: tasks whose every kernel position is padding (output = bias) */
+    check_path((ak_conv2d_geom){1, 6, 4, 4, 10, 1, 1, 0, 0, 1, 1, 20, 20, 1, 1, 1, 0, 0}, "1x1 padding 20", 53);
+    /* groups with skipped kernel rows */
+    check_path((ak_conv2d_geom){1, 8, 24, 64, 12, 3, 3, 0, 0, 1, 1, 18, 18, 18, 18, 2, 0, 0}, "dilation 18, groups 2",
+               54);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("conv2d_paths");
     TCase *tc = tcase_create("core");
@@ -118,6 +153,8 @@ static Suite *suite(void) {
     tcase_add_test(tc, conv2d_contiguous_rows_match_blas);
     tcase_add_test(tc, conv2d_flipped_weight_paths_match_blas);
     tcase_add_test(tc, conv2d_reduction_blocks_match_blas);
+    tcase_add_test(tc, conv2d_small_maps_match_blas);
+    tcase_add_test(tc, conv2d_padding_taps_skipped_match_blas);
     suite_add_tcase(s, tc);
     return s;
 }
