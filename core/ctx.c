@@ -144,7 +144,8 @@ ak_tensor *ak_tensor_from(ak_ctx *ctx, int ndim, const int64_t *shape, const flo
     return t;
 }
 
-float *ak_grad_of(ak_ctx *ctx, ak_tensor *t) {
+float *ak_grad_of_fresh(ak_ctx *ctx, ak_tensor *t, bool *fresh) {
+    *fresh = false;
     if (!t->grad) {
         size_t bytes = (size_t)t->numel * sizeof(float);
         if (!(t->grad = pool_get(&ctx->grads, bytes))) {
@@ -152,9 +153,17 @@ float *ak_grad_of(ak_ctx *ctx, ak_tensor *t) {
                     t->name ? t->name : "?", bytes, ctx->grads.live);
             return NULL;
         }
-        memset(t->grad, 0, bytes);
+        *fresh = true;
     }
     return t->grad;
+}
+
+float *ak_grad_of(ak_ctx *ctx, ak_tensor *t) {
+    bool fresh;
+    float *g = ak_grad_of_fresh(ctx, t, &fresh);
+    if (g && fresh)
+        memset(g, 0, (size_t)t->numel * sizeof(float));
+    return g;
 }
 
 ak_tensor *ak_ctx_keep(ak_ctx *ctx, ak_arena_pos pos, ak_tensor *t) {

@@ -18,7 +18,8 @@
  * consumer of the output was recorded later and has run already, so nothing reads it again) and sets
  * the tensor's grad to NULL; gradients of leaves (tensors no recorded op produced, e.g. inputs) stay
  * until ak_ctx_reset. Scratch a backward function takes from the arena is forgotten after it runs.
- * Values are unchanged: pool blocks are zeroed when handed out, as arena gradients were.
+ * Values are unchanged: pool blocks are zeroed when handed out, as arena gradients were (or, through
+ * ak_grad_of_fresh, overwritten by a backward whose first write covers every element).
  */
 #ifndef AK_CTX_H
 #define AK_CTX_H
@@ -94,6 +95,12 @@ void *ak_scratch(ak_ctx *ctx, const char *op, size_t bytes);
 /* The gradient buffer of t, allocated zeroed on first use (the gradient pool for activations). NULL
  * + error when out of memory. Parameters already own theirs. */
 float *ak_grad_of(ak_ctx *ctx, ak_tensor *t);
+/* For a backward that writes every element of t's gradient in one pass: ak_grad_of without the
+ * zeroing. When t has no gradient yet, its pool block is returned uninitialised and *fresh set: the
+ * caller must then STORE `v + 0.0f` into each of the t->numel elements instead of adding v (bit for
+ * bit what adding into zeros gives, -0 becoming +0), which saves the zeroing pass. *fresh false:
+ * add as usual. NULL + error when out of memory (as ak_grad_of). */
+float *ak_grad_of_fresh(ak_ctx *ctx, ak_tensor *t, bool *fresh);
 
 /* Inference memory: with recording off, forget everything allocated in the arena since `pos` except
  * t, which is moved down to pos; returns the moved tensor (t's old pointer and every other tensor

@@ -59,6 +59,12 @@ ak_tensor *ak_bn_layer_fwd_relu(ak_ctx *ctx, const ak_bn_layer *l, ak_tensor *x,
     return ak_batch_norm_relu(ctx, x, l->weight, l->bias, l->running_mean, l->running_var, mode, l->momentum, l->eps);
 }
 
+ak_tensor *ak_bn_layer_fwd_add_relu(ak_ctx *ctx, const ak_bn_layer *l, ak_tensor *x, ak_tensor *residual,
+                                    ak_bn_mode mode) {
+    return ak_batch_norm_add_relu(ctx, x, l->weight, l->bias, l->running_mean, l->running_var, mode, l->momentum,
+                                  l->eps, residual);
+}
+
 int ak_gn_layer_init(ak_gn_layer *l, ak_params *ps, const char *name, int groups, int channels, ak_error *err) {
     char buf[AK_NAME_LEN];
     int64_t shape[1] = {channels};

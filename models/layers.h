@@ -36,6 +36,9 @@ int ak_bn_layer_init(ak_bn_layer *l, ak_params *ps, const char *name, int channe
 ak_tensor *ak_bn_layer_fwd(ak_ctx *ctx, const ak_bn_layer *l, ak_tensor *x, ak_bn_mode mode);
 /* relu(batch norm) fused (ak_batch_norm_relu): the conv -> BN -> ReLU of every ResNet / ConvModule. */
 ak_tensor *ak_bn_layer_fwd_relu(ak_ctx *ctx, const ak_bn_layer *l, ak_tensor *x, ak_bn_mode mode);
+/* relu(batch norm + residual) fused (ak_batch_norm_add_relu): the tail of every ResNet block. */
+ak_tensor *ak_bn_layer_fwd_add_relu(ak_ctx *ctx, const ak_bn_layer *l, ak_tensor *x, ak_tensor *residual,
+                                    ak_bn_mode mode);
 
 typedef struct ak_gn_layer {
     ak_tensor *weight, *bias;

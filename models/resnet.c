@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ops/activation.h"
-#include "core/ops/elementwise.h"
 #include "core/ops/pool.h"
 #include "models/init.h"
 
@@ -136,17 +134,18 @@ static ak_bn_mode bn_mode(const ak_resnet *net, int stage, bool train) {
     return train && !net->cfg.norm_eval ? AK_BN_TRAIN : AK_BN_EVAL;
 }
 
+/* relu(bn_last(conv_last(...)) + identity): the last BN, the shortcut add and the ReLU are one fused
+ * op (same bits as the three), so the shortcut is computed before it. */
 static ak_tensor *block_fwd(ak_ctx *ctx, const ak_resnet_block *b, ak_tensor *x, ak_bn_mode mode) {
     ak_tensor *out = x;
-    for (int i = 0; i < b->n_conv; i++) {
-        ak_tensor *c = ak_conv_layer_fwd(ctx, &b->conv[i], out);
-        out = i + 1 < b->n_conv ? ak_bn_layer_fwd_relu(ctx, &b->bn[i], c, mode)
-                                : ak_bn_layer_fwd(ctx, &b->bn[i], c, mode);
-    }
+    const int last = b->n_conv - 1;
+    for (int i = 0; i < last; i++)
+        out = ak_bn_layer_fwd_relu(ctx, &b->bn[i], ak_conv_layer_fwd(ctx, &b->conv[i], out), mode);
+    ak_tensor *c = ak_conv_layer_fwd(ctx, &b->conv[last], out);
     ak_tensor *identity = b->has_downsample
                               ? ak_bn_layer_fwd(ctx, &b->down_bn, ak_conv_layer_fwd(ctx, &b->down_conv, x), mode)
                               : x;
-    return ak_relu_inplace(ctx, ak_add(ctx, out, identity));
+    return ak_bn_layer_fwd_add_relu(ctx, &b->bn[last], c, identity, mode);
 }
 
 int ak_resnet_forward(ak_ctx *ctx, const ak_resnet *net, ak_tensor *x, bool train, ak_tensor *out[4],

@@ -68,4 +68,16 @@ static inline float ak_vexpf(float x) {
     return y;
 }
 
+/* y > 0 ? v : +0.0f (relu's backward select) as bit operations. Needed where v is a computed value
+ * such as g + 0.0f (the store into a fresh gradient, core/ctx.h ak_grad_of_fresh): written as a float
+ * select, GCC sinks the add into a branch and the loop stays scalar; this form vectorises. The same
+ * bits as the select (NaN y -> +0). */
+static inline float ak_relu_keep(float v, float y) {
+    uint32_t b;
+    memcpy(&b, &v, sizeof b);
+    b &= -(uint32_t)(y > 0.0f);
+    memcpy(&v, &b, sizeof v);
+    return v;
+}
+
 #endif

@@ -6,9 +6,10 @@
 /* relu and sigmoid both differentiate from their output, so only `out` is needed at backward. */
 static void relu_backward(ak_ctx *ctx, ak_node *node) {
     ak_tensor *x = node->in[0];
-    float *dx = ak_grad_of(ctx, x);
+    bool fresh;
+    float *dx = ak_grad_of_fresh(ctx, x, &fresh); /* the kernel writes every element */
     if (dx)
-        ak_cpu_relu_bwd(dx, node->out->grad, node->out->data, x->numel);
+        ak_cpu_relu_bwd(dx, node->out->grad, node->out->data, x->numel, fresh);
 }
 
 ak_tensor *ak_relu(ak_ctx *ctx, ak_tensor *x) {

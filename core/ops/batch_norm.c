@@ -6,6 +6,9 @@
  * single pass. Statistics are per (n, c) plane, combined over n in order (thread-count independent).
  * Ghost batches (ak_batch_norm_ghost) only change which planes are combined: statistics are kept per
  * (group of samples, channel) instead of per channel.
+ * The fused variants (+ ReLU, + residual add + ReLU) apply the extra steps inside the affine pass
+ * forward. Backward applies relu's mask where the two passes read dy, and the statistics pass also
+ * adds the masked dy into the residual's gradient (the shortcut add's backward).
  */
 #include <math.h>
 #include <stdio.h>
@@ -35,7 +38,7 @@ typedef struct bn_saved {
     const float *gamma; /* weight data or NULL (also in frozen mode, where it is a constant) */
     float *mean;        /* per (group, channel): the mean that was subtracted (batch or running) */
     double *invstd;     /* per (group, channel) */
-    bool relu;          /* ak_batch_norm_relu: the output is relu'd */
+    bool relu;          /* ak_batch_norm_relu / _add_relu: the output is relu'd */
 } bn_saved;
 
 /* Statistics index of plane p = n*C + c: (n / G) * C + c. */
@@ -43,13 +46,21 @@ static inline int64_t stat_of(int64_t p, int64_t C, int64_t G) { return (p / C /
 
 static void bn_backward(ak_ctx *ctx, ak_node *node) {
     const bn_saved *s = node->saved;
-    ak_tensor *x = node->in[0], *w = node->in[1], *b = node->in[2];
+    ak_tensor *x = node->in[0], *w = node->in[1], *b = node->in[2], *r = node->in[3];
     const int64_t N = s->N, C = s->C, S = s->S, P = N * C, G = s->G, K = (N + G - 1) / G * C;
     const float *dy = node->out->grad;
-    if (s->relu) /* relu's backward: the output gradient is this node's alone, so mask it in place */
-        ak_cpu_relu_mask(node->out->grad, node->out->data, node->out->numel);
+    const float *mask = s->relu ? node->out->data : NULL; /* relu's backward, applied where dy is read */
     const bool need_x = x->requires_grad, need_w = w && w->requires_grad, need_b = b && b->requires_grad;
-    const bool train = s->mode == AK_BN_TRAIN;
+    const bool train = s->mode == AK_BN_TRAIN, dot = need_w || need_b || (need_x && train);
+    bool dr_fresh = false; /* the add's backward: d(residual) += masked dy, in seg_dot's pass */
+    float *dr = mask && r && r->requires_grad ? ak_grad_of_fresh(ctx, r, &dr_fresh) : NULL;
+    if (mask && r && r->requires_grad && !dr)
+        return;
+    if (dr && !dot) { /* no seg_dot pass to ride on: mask in place (dy is this node's alone) */
+        ak_cpu_relu_mask(node->out->grad, node->out->data, dr, dr_fresh, node->out->numel);
+        mask = NULL;
+        dr = NULL;
+    }
     float *coef = ak_scratch(ctx, node->op, (size_t)P * 4 * sizeof *coef); /* m, a, b, c per plane */
     double *sums = ak_scratch(ctx, node->op, (size_t)(2 * P + 2 * K) * sizeof *sums);
     if (!coef || !sums)
@@ -58,8 +69,8 @@ static void bn_backward(ak_ctx *ctx, ak_node *node) {
     double *sdy = sums, *sdyx = sums + P, *kdy = sums + 2 * P, *kdyx = sums + 2 * P + K;
     for (int64_t p = 0; p < P; p++)
         pm[p] = s->mean[stat_of(p, C, G)];
-    if (need_w || need_b || (need_x && train)) {
-        ak_cpu_seg_dot(sdy, sdyx, dy, x->data, P, S, pm);
+    if (dot) {
+        ak_cpu_seg_dot(sdy, sdyx, dy, x->data, P, S, pm, mask, dr, dr_fresh);
         for (int64_t k = 0; k < K; k++) { /* per (group, channel), samples in order */
             const int64_t n0 = k / C * G, n1 = n0 + G < N ? n0 + G : N, c = k % C;
             double t1 = 0, t2 = 0;
@@ -87,7 +98,8 @@ static void bn_backward(ak_ctx *ctx, ak_node *node) {
     }
     if (!need_x)
         return;
-    float *dx = ak_grad_of(ctx, x);
+    bool fresh;
+    float *dx = ak_grad_of_fresh(ctx, x, &fresh); /* seg_bwd writes every element */
     if (!dx)
         return;
     for (int64_t p = 0; p < P; p++) {
@@ -101,15 +113,16 @@ static void bn_backward(ak_ctx *ctx, ak_node *node) {
         }
     }
     if (train)
-        ak_cpu_seg_bwd(dx, dy, x->data, P, S, pa, pb, pm, pc);
+        ak_cpu_seg_bwd(dx, dy, x->data, P, S, pa, pb, pm, pc, mask, fresh);
     else
-        ak_cpu_seg_bwd(dx, dy, NULL, P, S, pa, NULL, NULL, NULL);
+        ak_cpu_seg_bwd(dx, dy, NULL, P, S, pa, NULL, NULL, NULL, mask, fresh);
 }
 
-/* Shared by ak_batch_norm and ak_batch_norm_ghost; ghost = samples per statistics group (0: all). */
+/* Shared by every batch norm entry point; ghost = samples per statistics group (0: all); residual
+ * (NULL: none) is added before the relu. */
 static ak_tensor *batch_norm(ak_ctx *ctx, const char *op, ak_tensor *x, ak_tensor *weight, ak_tensor *bias,
                              ak_tensor *running_mean, ak_tensor *running_var, ak_bn_mode mode, int ghost,
-                             float momentum, float eps, bool relu) {
+                             float momentum, float eps, bool relu, ak_tensor *residual) {
     if (!x || !ak_ok(ctx))
         return NULL;
     char s[64];
@@ -130,6 +143,17 @@ static ak_tensor *batch_norm(ak_ctx *ctx, const char *op, ak_tensor *x, ak_tenso
     if (mode != AK_BN_TRAIN && !running_mean)
         return ak_fail(ctx, AK_EINVAL, "%s: %s mode needs running_mean and running_var", op,
                        mode == AK_BN_EVAL ? "eval" : "frozen");
+    if (relu && residual) { /* only the fused add's operand: same shape as x, no broadcasting */
+        bool same = residual->ndim == x->ndim;
+        for (int d = 0; same && d < x->ndim; d++)
+            same = residual->shape[d] == x->shape[d];
+        if (residual->device != x->device || !same) {
+            char s2[64];
+            return ak_fail(ctx, AK_ESHAPE, "%s: residual of shape %s on device %d, expected the input's shape %s on "
+                           "device %d", op, ak_shape_str(residual, s, sizeof s), (int)residual->device,
+                           ak_shape_str(x, s2, sizeof s2), (int)x->device);
+        }
+    }
     const int64_t N = x->shape[0], C = x->shape[1], P = N * C, S = P ? x->numel / P : 0;
     if (ak_norm_check_vec(ctx, op, "weight", weight, C, x) || ak_norm_check_vec(ctx, op, "bias", bias, C, x) ||
         ak_norm_check_vec(ctx, op, "running_mean", running_mean, C, x) ||
@@ -190,12 +214,14 @@ static ak_tensor *batch_norm(ak_ctx *ctx, const char *op, ak_tensor *x, ak_tenso
         pa[p] = (float)(invstd[k] * (weight ? (double)weight->data[c] : 1.0));
         pb[p] = bias ? bias->data[c] : 0.0f;
     }
-    if (relu)
+    if (residual)
+        ak_cpu_seg_affine_add_relu(y->data, x->data, residual->data, P, S, pm, pa, pb);
+    else if (relu)
         ak_cpu_seg_affine_relu(y->data, x->data, P, S, pm, pa, pb);
     else
         ak_cpu_seg_affine(y->data, x->data, P, S, pm, pa, pb);
-    ak_tensor *in[3] = {x, mode == AK_BN_FROZEN ? NULL : weight, mode == AK_BN_FROZEN ? NULL : bias};
-    ak_node *node = ak_record(ctx, op, y, bn_backward, 3, in, sizeof(bn_saved));
+    ak_tensor *in[4] = {x, mode == AK_BN_FROZEN ? NULL : weight, mode == AK_BN_FROZEN ? NULL : bias, residual};
+    ak_node *node = ak_record(ctx, op, y, bn_backward, 4, in, sizeof(bn_saved));
     if (node) {
         bn_saved *sv = node->saved;
         sv->mode = mode;
@@ -213,18 +239,30 @@ static ak_tensor *batch_norm(ak_ctx *ctx, const char *op, ak_tensor *x, ak_tenso
 
 ak_tensor *ak_batch_norm(ak_ctx *ctx, ak_tensor *x, ak_tensor *weight, ak_tensor *bias, ak_tensor *running_mean,
                          ak_tensor *running_var, ak_bn_mode mode, float momentum, float eps) {
-    return batch_norm(ctx, "batch_norm", x, weight, bias, running_mean, running_var, mode, 0, momentum, eps, false);
+    return batch_norm(ctx, "batch_norm", x, weight, bias, running_mean, running_var, mode, 0, momentum, eps, false,
+                      NULL);
 }
 
 ak_tensor *ak_batch_norm_relu(ak_ctx *ctx, ak_tensor *x, ak_tensor *weight, ak_tensor *bias,
                               ak_tensor *running_mean, ak_tensor *running_var, ak_bn_mode mode, float momentum,
                               float eps) {
     return batch_norm(ctx, "batch_norm_relu", x, weight, bias, running_mean, running_var, mode, 0, momentum, eps,
-                      true);
+                      true, NULL);
+}
+
+ak_tensor *ak_batch_norm_add_relu(ak_ctx *ctx, ak_tensor *x, ak_tensor *weight, ak_tensor *bias,
+                                  ak_tensor *running_mean, ak_tensor *running_var, ak_bn_mode mode, float momentum,
+                                  float eps, ak_tensor *residual) {
+    if (x && !residual && ak_ok(ctx))
+        return ak_fail(ctx, AK_EINVAL, "batch_norm_add_relu: residual is NULL");
+    if (!residual)
+        return NULL;
+    return batch_norm(ctx, "batch_norm_add_relu", x, weight, bias, running_mean, running_var, mode, 0, momentum,
+                      eps, true, residual);
 }
 
 ak_tensor *ak_batch_norm_ghost(ak_ctx *ctx, ak_tensor *x, int ghost, ak_tensor *weight, ak_tensor *bias,
                                ak_tensor *running_mean, ak_tensor *running_var, float momentum, float eps) {
     return batch_norm(ctx, "batch_norm_ghost", x, weight, bias, running_mean, running_var, AK_BN_TRAIN, ghost,
-                      momentum, eps, false);
+                      momentum, eps, false, NULL);
 }

@@ -28,7 +28,7 @@ static void gn_backward(ak_ctx *ctx, ak_node *node) {
     double *sdy = sums, *sdyx = sums + P;
     for (int64_t p = 0; p < P; p++)
         pm[p] = s->mean[p / Cg]; /* plane p = n*C + c belongs to unit n*G + c/Cg = p/Cg */
-    ak_cpu_seg_dot(sdy, sdyx, dy, x->data, P, S, pm);
+    ak_cpu_seg_dot(sdy, sdyx, dy, x->data, P, S, pm, NULL, NULL, false);
     const bool need_w = w && w->requires_grad, need_b = b && b->requires_grad;
     float *dw = need_w ? ak_grad_of(ctx, w) : NULL, *db = need_b ? ak_grad_of(ctx, b) : NULL;
     if ((need_w && !dw) || (need_b && !db))
@@ -48,7 +48,8 @@ static void gn_backward(ak_ctx *ctx, ak_node *node) {
     }
     if (!x->requires_grad)
         return;
-    float *dx = ak_grad_of(ctx, x);
+    bool fresh;
+    float *dx = ak_grad_of_fresh(ctx, x, &fresh); /* seg_bwd writes every element */
     if (!dx)
         return;
     for (int64_t u = 0; u < N * G; u++) { /* dx = i*(g*dy - mean(g*dy) - xhat*mean(g*dy*xhat)) */
@@ -69,7 +70,7 @@ static void gn_backward(ak_ctx *ctx, ak_node *node) {
             pc[n * C + c] = (float)(-i * m1);
         }
     }
-    ak_cpu_seg_bwd(dx, dy, x->data, P, S, pa, pb, pm, pc);
+    ak_cpu_seg_bwd(dx, dy, x->data, P, S, pa, pb, pm, pc, NULL, fresh);
 }
 
 ak_tensor *ak_group_norm(ak_ctx *ctx, ak_tensor *x, int groups, ak_tensor *weight, ak_tensor *bias, float eps) {

@@ -48,11 +48,20 @@ typedef enum ak_bn_mode {
 ak_tensor *ak_batch_norm(ak_ctx *ctx, ak_tensor *x, ak_tensor *weight, ak_tensor *bias, ak_tensor *running_mean,
                          ak_tensor *running_var, ak_bn_mode mode, float momentum, float eps);
 /* relu(ak_batch_norm(...)) as one op: bitwise the same values and gradients, one pass and one
- * activation (and its gradient) less; the backward masks its output gradient in place (the tape's
- * gradient pool hands each node's output gradient to that node alone). */
+ * activation (and its gradient) less; the backward applies relu's mask where its passes read the
+ * output gradient. */
 ak_tensor *ak_batch_norm_relu(ak_ctx *ctx, ak_tensor *x, ak_tensor *weight, ak_tensor *bias,
                               ak_tensor *running_mean, ak_tensor *running_var, ak_bn_mode mode, float momentum,
                               float eps);
+/* relu(ak_batch_norm(...) + residual) as one op (a ResNet block's tail: BN, the shortcut add, ReLU):
+ * bitwise the same values and gradients as ak_relu(ak_add(ak_batch_norm(...), residual)), one pass
+ * instead of three and one activation less; backward adds the masked output gradient into residual's
+ * gradient (when residual requires one) in its statistics pass. residual: exactly x's shape
+ * (no broadcasting; AK_ESHAPE naming both shapes otherwise), read only in the forward. NULL residual
+ * with no earlier error: AK_EINVAL. */
+ak_tensor *ak_batch_norm_add_relu(ak_ctx *ctx, ak_tensor *x, ak_tensor *weight, ak_tensor *bias,
+                                  ak_tensor *running_mean, ak_tensor *running_var, ak_bn_mode mode, float momentum,
+                                  float eps, ak_tensor *residual);
 /* Training-mode batch norm with statistics per "ghost batch": consecutive groups of `ghost` samples
  * in batch order (the last group is smaller when ghost does not divide N; ghost == 0 or >= N is the
  * whole batch, i.e. ak_batch_norm in AK_BN_TRAIN). Equivalent to calling ak_batch_norm on each group

@@ -31,8 +31,9 @@ static int force_reference_kinks(ak_ctx *ctx, const ak_safetensors *fx, const ch
     int64_t calls = (int64_t)ak_fixture_scalar(fx, key);
     ak_tensor **relu = calloc((size_t)calls, sizeof *relu);
     int64_t n_relu = 0;
-    for (int64_t i = 0; i < ctx->tape.n; i++) /* a fused batch_norm_relu's output is its ReLU's */
-        if (strcmp(ctx->tape.nodes[i].op, "relu") == 0 || strcmp(ctx->tape.nodes[i].op, "batch_norm_relu") == 0) {
+    for (int64_t i = 0; i < ctx->tape.n; i++) /* a fused batch_norm_(add_)relu's output is its ReLU's */
+        if (strcmp(ctx->tape.nodes[i].op, "relu") == 0 || strcmp(ctx->tape.nodes[i].op, "batch_norm_relu") == 0 ||
+            strcmp(ctx->tape.nodes[i].op, "batch_norm_add_relu") == 0) {
             ck_assert_int_lt(n_relu, calls);
             relu[n_relu++] = ctx->tape.nodes[i].out;
         }
