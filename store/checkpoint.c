@@ -101,11 +101,7 @@ int ak_ckpt_save(const char *path, const ak_ckpt_meta *meta, const ak_params *pa
     AK_TRY(check_extras(path, extras, n_extras, true, err));
     char tmp[AK_RUN_PATH_LEN + 8];
     AK_TRY(ak_path_with_suffix(tmp, sizeof tmp, path, ".tmp", err));
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl >= 0)
-        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    ak_h5_close(&fapl);
+    hid_t f = ak_h5_file_create(tmp);
     if (f < 0)
         return ak_h5_fail(err, AK_EIO, "%s: cannot create checkpoint", tmp);
     hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
@@ -147,11 +143,7 @@ static int open_base(const char *path, hid_t *file, hid_t *base, ak_error *err) 
     *file = *base = H5I_INVALID_HID;
     if (!ak_file_exists(path))
         return ak_error_set(err, AK_EIO, "%s: no such checkpoint file", path);
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl >= 0)
-        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
-    *file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    ak_h5_close(&fapl);
+    *file = ak_h5_file_open(path, H5F_ACC_RDONLY);
     if (*file < 0)
         return ak_h5_fail(err, AK_EFORMAT, "%s: cannot open as HDF5 (not an HDF5 file or truncated)", path);
     char *format = NULL;

@@ -83,6 +83,27 @@ const char *ak_h5_where(char *buf, size_t len, const char *file, hid_t loc, cons
     return buf;
 }
 
+static hid_t strong_fapl(void) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0)
+        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+    return fapl;
+}
+
+hid_t ak_h5_file_open(const char *path, unsigned flags) {
+    hid_t fapl = strong_fapl();
+    hid_t f = H5Fopen(path, flags, fapl);
+    ak_h5_close(&fapl);
+    return f;
+}
+
+hid_t ak_h5_file_create(const char *path) {
+    hid_t fapl = strong_fapl();
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    ak_h5_close(&fapl);
+    return f;
+}
+
 void ak_h5_close(hid_t *id) {
     if (*id < 0)
         return;

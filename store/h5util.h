@@ -42,6 +42,12 @@ int ak_h5_fail(ak_error *err, int code, const char *fmt, ...) __attribute__((for
 /* "file: /group/name" (name may be NULL or "" for the object itself). Returns buf. */
 const char *ak_h5_where(char *buf, size_t len, const char *file, hid_t loc, const char *name);
 
+/* Open (H5F_ACC_RDONLY / H5F_ACC_RDWR) or create (truncating) a file with close degree STRONG:
+ * closing the file closes every object still open in it, so no error path leaves it half-open.
+ * Negative on failure, with the HDF5 error stack left for ak_h5_fail (callers word the message). */
+hid_t ak_h5_file_open(const char *path, unsigned flags);
+hid_t ak_h5_file_create(const char *path);
+
 /* Close any kind of HDF5 id (file, group, dataset, dataspace, datatype, attribute, property list)
  * and set it to H5I_INVALID_HID; a negative id is ignored. */
 void ak_h5_close(hid_t *id);

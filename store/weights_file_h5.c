@@ -144,11 +144,7 @@ static void format_of(hid_t obj, char *out, size_t len) {
 
 int ak__wf_h5_open(ak_weights_file *wf, ak_error *err) {
     ak_h5_quiet();
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl >= 0)
-        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
-    hid_t file = H5Fopen(wf->path, H5F_ACC_RDONLY, fapl);
-    ak_h5_close(&fapl);
+    hid_t file = ak_h5_file_open(wf->path, H5F_ACC_RDONLY);
     if (file < 0)
         return ak_h5_fail(err, AK_EFORMAT, "%s: cannot open as HDF5 (corrupt or truncated)", wf->path);
     wf->h5 = file;
@@ -219,11 +215,7 @@ int ak__wf_h5_write(const char *tmp, const ak_st_write_entry *entries, int n, co
         if (!entries[i].name || !entries[i].name[0] || strchr(entries[i].name, '/') || strcmp(entries[i].name, ".") == 0)
             return ak_error_set(err, AK_EINVAL, "%s: tensor name '%s' cannot be an HDF5 dataset name (empty, '.' or "
                                 "contains '/')", tmp, entries[i].name ? entries[i].name : "(null)");
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl >= 0)
-        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    ak_h5_close(&fapl);
+    hid_t f = ak_h5_file_create(tmp);
     if (f < 0)
         return ak_h5_fail(err, AK_EIO, "%s: cannot create", tmp);
     hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);

@@ -181,20 +181,6 @@ START_TEST(mmseg_segmentors) {
 }
 END_TEST
 
-/* A small detector of the parity tests' structure: ResNet-50 at width 1/16, 16-channel FPN and head. */
-static void build_det(ak_detector *det, ak_params *ps, ak_det_head_kind kind, ak_det_style style) {
-    ak_params_init(ps);
-    ak_detector_cfg c = ak_detector_cfg_preset(kind, style, 50, 80);
-    c.backbone.width_mult = 0.0625f;
-    c.neck.out_channels = 16;
-    c.retina.in_channels = c.retina.feat_channels = 16;
-    c.fcos.in_channels = c.fcos.feat_channels = 16;
-    c.fcos.gn_groups = 8;
-    ak_error err;
-    ak_error_clear(&err);
-    ck_assert_msg(ak_detector_init(det, ps, &c, 3, &err) == AK_OK, "%s", err.msg);
-}
-
 /* mmdet and torchvision RetinaNet / FCOS: _i = 2 * torchvision + fcos. */
 START_TEST(detectors) {
     bool tv = _i >= 2, fcos = _i % 2;
@@ -206,8 +192,8 @@ START_TEST(detectors) {
     ak_fixture_open(&fx, "models/weights.safetensors");
     ak_params want, got;
     ak_detector dw, dg;
-    build_det(&dw, &want, kind, style);
-    build_det(&dg, &got, kind, style);
+    wt_build_det(&dw, &want, kind, style, 3);
+    wt_build_det(&dg, &got, kind, style, 3);
     det_formula_weights(&want, kind, NULL, 0);
     int n;
     char *buf;
@@ -220,7 +206,7 @@ START_TEST(detectors) {
         /* torchvision's FCOS has no per-level scales: an mmdet FCOS cannot take its weights. */
         ak_params mm;
         ak_detector dm;
-        build_det(&dm, &mm, kind, AK_DET_MMDET);
+        wt_build_det(&dm, &mm, kind, AK_DET_MMDET, 3);
         char path[64];
         wt_temp(path, sizeof path, "keys");
         sd_write_safetensors(&d, path);

@@ -12,23 +12,10 @@
 #include "store/runfile.h"
 #include "weights_test_util.h"
 
-static void build_det(ak_detector *det, ak_params *ps, ak_det_head_kind kind, uint64_t seed) {
-    ak_params_init(ps);
-    ak_detector_cfg c = ak_detector_cfg_preset(kind, AK_DET_MMDET, 50, 80);
-    c.backbone.width_mult = 0.0625f;
-    c.neck.out_channels = 16;
-    c.retina.in_channels = c.retina.feat_channels = 16;
-    c.fcos.in_channels = c.fcos.feat_channels = 16;
-    c.fcos.gn_groups = 8;
-    ak_error err;
-    ak_error_clear(&err);
-    ck_assert_msg(ak_detector_init(det, ps, &c, seed, &err) == AK_OK, "%s", err.msg);
-}
-
 /* A trained student's registry: the detector (seeded init, BN statistics moved off their defaults)
  * plus the distillation loss's connector, as the trainer's checkpoints hold them. */
 static void student(ak_detector *det, ak_params *ps) {
-    build_det(det, ps, AK_HEAD_RETINANET, 11);
+    wt_build_det(det, ps, AK_HEAD_RETINANET, AK_DET_MMDET, 11);
     for (int i = 0; i < ps->n; i++)
         if (strstr(ps->items[i].name, "running_"))
             for (int64_t j = 0; j < ps->items[i].t->numel; j++)
@@ -103,7 +90,7 @@ START_TEST(run_and_checkpoint_round_trip_bitwise) {
                 /* back into a fresh model: same parameters, same outputs */
                 ak_params ps2;
                 ak_detector det2;
-                build_det(&det2, &ps2, AK_HEAD_RETINANET, 12);
+                wt_build_det(&det2, &ps2, AK_HEAD_RETINANET, AK_DET_MMDET, 12);
                 ak_weights_opts lo = {"", AK_KEYS_AUTO, NULL, 0};
                 ak_weights_info li;
                 ck_assert_msg(ak_load_weights(&ps2, out, &lo, &li, &err) == AK_OK, "%s", err.msg);
@@ -138,7 +125,7 @@ START_TEST(refusals_name_the_reason) {
 
     ak_params ps;
     ak_detector det;
-    build_det(&det, &ps, AK_HEAD_FCOS, 1);
+    wt_build_det(&det, &ps, AK_HEAD_FCOS, AK_DET_MMDET, 1);
     sd_init(&d);
     sd_from_params(&d, &ps, "", 0);
     sd_write_safetensors(&d, in);

@@ -1,7 +1,8 @@
 /* Helpers shared by the weight import / export tests (header-only: each test file is its own
  * executable): an in-memory state dict (name, shape, float values, stored dtype) written as
  * safetensors or as HDF5 in the h5py layouts (flat datasets at the root, or nested groups), with
- * float64 / float16 / int64 / string datasets for the dtype rules, plus temp paths. */
+ * float64 / float16 / int64 / string datasets for the dtype rules, plus temp paths, and the small
+ * detector the weight tests load into. */
 #ifndef AK_TESTS_WEIGHTS_TEST_UTIL_H
 #define AK_TESTS_WEIGHTS_TEST_UTIL_H
 
@@ -13,6 +14,7 @@
 
 #include "aktest.h"
 #include "core/params.h"
+#include "models/detector.h"
 #include "models/init.h"
 #include "store/safetensors.h"
 
@@ -196,6 +198,21 @@ static inline void wt_assert_params_equal(const ak_params *a, const ak_params *b
         ck_assert_int_eq(a->items[i].t->numel, b->items[i].t->numel);
         ak_assert_bitwise(a->items[i].name, a->items[i].t->data, b->items[i].t->data, a->items[i].t->numel);
     }
+}
+
+/* A small detector of the parity tests' structure: ResNet-50 at width 1/16, 16-channel FPN and head. */
+static inline void wt_build_det(ak_detector *det, ak_params *ps, ak_det_head_kind kind, ak_det_style style,
+                                uint64_t seed) {
+    ak_params_init(ps);
+    ak_detector_cfg c = ak_detector_cfg_preset(kind, style, 50, 80);
+    c.backbone.width_mult = 0.0625f;
+    c.neck.out_channels = 16;
+    c.retina.in_channels = c.retina.feat_channels = 16;
+    c.fcos.in_channels = c.fcos.feat_channels = 16;
+    c.fcos.gn_groups = 8;
+    ak_error err;
+    ak_error_clear(&err);
+    ck_assert_msg(ak_detector_init(det, ps, &c, seed, &err) == AK_OK, "%s", err.msg);
 }
 
 #endif
