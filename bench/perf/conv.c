@@ -5,8 +5,9 @@
  *
  * Usage: perf_conv [--reps N] [--threads T] [--tile FLOATS] [--blas] [--compare] [--cpu-time] [--only NAME]
  *                  [--no-ceiling]
- *   --only keeps the shapes whose name contains NAME, --no-ceiling skips the sgemm ceiling (%ceil
- *   then reads 0; for per-shape runs alternating with conv_torch.py --only),
+ *   --only keeps the shapes whose name contains NAME (or one of a comma-separated list of names),
+ *   --no-ceiling skips the sgemm ceiling (%ceil then reads 0; for runs alternating with
+ *   conv_torch.py --only: bench/perf/conv_vs_torch.py),
  *   --tile sets the im2col tile budget of the OpenBLAS path, --blas forces that path everywhere,
  *   --compare also times the OpenBLAS path, alternating with the default one (same conditions),
  *   --cpu-time times with process CPU time / threads (a diagnostic on a loaded machine).
@@ -144,6 +145,16 @@ static double best_ceiling(int reps) {
     return ceiling;
 }
 
+/* Whether name contains one of the comma-separated substrings of list. */
+static int name_matches(const char *name, const char *list) {
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+        if (strstr(name, tok))
+            return 1;
+    return 0;
+}
+
 int main(int argc, char **argv) {
     ak_runtime_bootstrap(argc, argv);
     int reps = 3, threads = 0, compare = 0, no_ceiling = 0;
@@ -196,7 +207,7 @@ int main(int argc, char **argv) {
     double tot_flop = 0, tot_fwd = 0, tot_bwd = 0, tot_bf = 0, tot_bb = 0;
     for (int s = 0; s < N_SHAPES; s++) {
         const shape *sh = &SHAPES[s];
-        if (only && !strstr(sh->name, only))
+        if (only && !name_matches(sh->name, only))
             continue;
         ak_conv2d_geom g = {BATCH, sh->c, sh->hw, sh->hw, sh->o, sh->k, sh->k, 0, 0, sh->stride, sh->stride,
                             sh->dil * (sh->k / 2), sh->dil * (sh->k / 2), sh->dil, sh->dil, 1, tile, impl};

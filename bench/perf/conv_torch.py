@@ -4,7 +4,7 @@ head, dilated DeepLabV3 + ASPP; 512x512 input, batch 2), forward and backward (d
 repetitions, printed in the same table format.
 
 Run with Debian's interpreter (python3-torch): /usr/bin/python3 bench/perf/conv_torch.py [--reps N]
-[--threads T] [--cpu-time]. 2 threads by default (Debian's torch sets 1 at import). Set
+[--threads T] [--cpu-time] [--only NAME[,NAME...]]. 2 threads by default (Debian's torch sets 1 at import). Set
 OMP_WAIT_POLICY=PASSIVE in the environment to match the engine's thread policy (see
 shared/reference/RESULTS.md). Side by side in one job:
   build/perf_conv --compare && OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/perf/conv_torch.py
@@ -102,7 +102,7 @@ def main():
     tot_flop = tot_f = tot_b = 0.0
     for name, c, o, k, s, d, hw in SHAPES:
         pad = d * (k // 2)
-        if a.only and a.only not in name:
+        if a.only and not any(part in name for part in a.only.split(",")):
             continue
         x = torch.rand(BATCH, c, hw, hw) * 2 - 1
         w = torch.rand(o, c, k, k) * 2 - 1

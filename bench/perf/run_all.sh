@@ -10,3 +10,5 @@ for exe in "$build"/perf_*; do
 done
 echo "== perf_models vs PyTorch (bench/perf/models_vs_torch.sh)"
 sh "$(dirname "$0")/models_vs_torch.sh" "$build"
+echo "== perf_conv vs PyTorch, shape by shape (bench/perf/conv_vs_torch.py)"
+/usr/bin/python3 "$(dirname "$0")/conv_vs_torch.py" --build "$build" --rounds 5

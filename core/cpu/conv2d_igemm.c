@@ -27,6 +27,7 @@
 
 #include "core/cpu/conv2d_pack.h"
 #include "core/cpu/igemm_kernel.h"
+#include "core/cpu/igemm_rowbuf.h"
 
 bool ak_cpu_conv2d_igemm_supported(void) {
 #ifdef AK_IGEMM_X86
@@ -37,9 +38,44 @@ bool ak_cpu_conv2d_igemm_supported(void) {
 #endif
 }
 
+/* Row buffers (igemm_rowbuf.h). For a stride-1 convolution whose output rows are whole vectors
+ * (Wo % 16 == 0), a task's im2col rows are shifted windows of a few input rows. Instead of the
+ * kc x n im2col tile (kh*kw copies of each input float), a K block copies the input rows its
+ * output rows read, once, and the kernel reads B through a view (ak_bview): one base per vector
+ * (its output position) and one offset per entry (its channel and kernel position). The same
+ * floats reach the same FMAs in the same order, so the results are bitwise those of the tile; a
+ * 3x3 kernel copies 9x fewer floats (the packing was 15-25 % of a 64-channel layer's time). */
+/* The buffer geometry of output columns [p0, p0 + n) when the row-buffer path applies: stride 1,
+ * whole vectors within output rows, and a buffer no larger per channel than the tile (nt*ldb
+ * floats; wide dilations read far-apart rows, most of them for taps a task leaves out). */
+static bool rowbuf_plan(const ak_conv2d_geom *g, int64_t p0, int64_t n, int nt, int64_t ldb, rowbuf_geom *rb) {
+    if (g->sh != 1 || g->sw != 1 || g->wo % 16 || g->wo < 64 || p0 % 16 || n % 16 || nt <= 0 || g->kh > AK_MAX_KW ||
+        g->kw > AK_MAX_KW)
+        return false;
+    *rb = rowbuf_geometry(g, p0 / g->wo, (p0 + n - 1) / g->wo - p0 / g->wo + 1);
+    return rb->cs <= nt * ldb;
+}
+
+/* Whether a call runs its tasks through row buffers: rowbuf_plan for its first task with all taps
+ * (tasks that then fail the plan, with few live taps, take the tile with the same packed A). */
+static bool rowbuf_call(const ak_conv2d_geom *g) {
+    const int64_t P = g->ho * g->wo, per_img = (P + NC - 1) / NC;
+    const int64_t n = (((P + 15) / 16) / per_img) * 16, ldb = ((n + 15) / 16 | 1) * 16;
+    rowbuf_geom rb;
+    return !ak_cpu_conv2d_is_pointwise(g) && rowbuf_plan(g, 0, n, (int)(g->kh * g->kw), ldb, &rb);
+}
+
+/* Floats of A packed in k-major blocks of MR rows, per group (the forward weight when the call
+ * runs through row buffers; see also flipped_packed). */
+static int64_t packed_a_floats(const ak_conv2d_geom *g) {
+    const int64_t og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
+    return g->groups * ((og + MR - 1) / MR * MR) * kg;
+}
+
+static int64_t tiles_floats(int nthreads) { return (int64_t)(nthreads > 0 ? nthreads : 1) * KC * (NC + 16); }
+
 int64_t ak_cpu_conv2d_igemm_ws_floats(const ak_conv2d_geom *g, int nthreads) {
-    (void)g;
-    return (int64_t)(nthreads > 0 ? nthreads : 1) * KC * (NC + 16);
+    return (rowbuf_call(g) ? packed_a_floats(g) : 0) + tiles_floats(nthreads);
 }
 
 /* The flipped weight is packed (k-major blocks of MR rows) for 1x1 kernels, where A = W^T read in
@@ -48,16 +84,11 @@ int64_t ak_cpu_conv2d_igemm_ws_floats(const ak_conv2d_geom *g, int nthreads) {
  * it saves: 3x3 data gradient at 64x64, 22 tasks: packed 7 % faster; at 16x16, 2 tasks: 12 %
  * slower (2 threads). */
 static bool flipped_packed(const ak_conv2d_geom *g) {
-    return g->kh * g->kw == 1 || g->n * ((g->ho * g->wo + NC - 1) / NC) >= 8;
-}
-
-static int64_t flipped_packed_floats(const ak_conv2d_geom *g) {
-    const int64_t og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
-    return flipped_packed(g) ? g->groups * ((og + MR - 1) / MR * MR) * kg : 0;
+    return g->kh * g->kw == 1 || g->n * ((g->ho * g->wo + NC - 1) / NC) >= 8 || rowbuf_call(g);
 }
 
 int64_t ak_cpu_conv2d_igemm_flipped_ws_floats(const ak_conv2d_geom *g, int nthreads) {
-    return flipped_packed_floats(g) + ak_cpu_conv2d_igemm_ws_floats(g, nthreads);
+    return (flipped_packed(g) ? packed_a_floats(g) : 0) + tiles_floats(nthreads);
 }
 
 #ifdef AK_IGEMM_X86
@@ -152,6 +183,57 @@ AK_AVX512 static void pack_im2col_taps(float *dst, int64_t ldd, const float *x, 
     }
 }
 
+/* B offsets of entries u0.. (kc of them) of a K block starting at channel cb (see a_offsets for
+ * the entries). */
+static void rowbuf_offsets(int32_t *off, const ak_conv2d_geom *g, const rowbuf_geom *rb, int64_t u0, int64_t kc,
+                           int64_t cb, const int16_t *taps, int nt) {
+    int64_t ci = u0 / nt, t = u0 % nt;
+    for (int64_t kk = 0; kk < kc; kk++) {
+        const int64_t q = taps ? taps[t] : t, i = q / g->kw, j = q % g->kw;
+        off[kk] = (int32_t)((ci - cb) * rb->cs + rowbuf_tap(g, rb, i, j));
+        if (++t == nt)
+            t = 0, ci++;
+    }
+}
+
+/* run_task's reduction through row buffers (rowbuf_plan said yes): K blocks of whole channels,
+ * panels outer (a panel's rows stay in L1 across the row blocks of A). */
+AK_AVX512 static void run_task_rowbuf(float *y, const float *x, const float *w, const ak_conv2d_geom *src,
+                                      const float *ap, const float *bias, const ak_conv2d_geom *g, int64_t p0,
+                                      int64_t p1, bool accumulate, float *bp, const rowbuf_geom *rb,
+                                      const int16_t *tp, int nt) {
+    const int64_t G = g->groups, cg = g->c / G, og = g->o / G, P = g->ho * g->wo;
+    const int64_t max_ch = KC / nt > 0 ? KC / nt : 1, nblk = (cg + max_ch - 1) / max_ch;
+    const int64_t chb = (cg + nblk - 1) / nblk; /* channels per K block, equal blocks */
+    int32_t off[2 * BOFF]; /* A offsets, then B offsets (ak_bview) */
+    for (int64_t gi = 0; gi < G; gi++) {
+        const float *bg = bias ? bias + gi * og : NULL;
+        float *yg = y + gi * og * P;
+        for (int64_t cb = 0; cb < cg; cb += chb) {
+            const int64_t nch = cg - cb < chb ? cg - cb : chb, u0 = cb * nt, kc = nch * nt;
+            rowbuf_fill(bp, x, g, rb, gi * cg + cb, nch);
+            a_offsets(off, g, src, ap, u0, kc, tp, nt);
+            rowbuf_offsets(off + BOFF, g, rb, u0, kc, cb, tp, nt);
+            int init = (cb > 0 || accumulate) ? INIT_LOAD : INIT_ZERO;
+            if (cb == 0 && bg)
+                init = accumulate ? INIT_LOAD_BIAS : INIT_BIAS;
+            for (int64_t m = 0; m < og; m += MR) {
+                const int rows = (int)(og - m < MR ? og - m : MR);
+                const ak_arows av = arows_for(w, g, src, ap, gi, m, rows, off);
+                for (int64_t pa = p0, pw = 0; pa < p1; pa += pw) {
+                    pw = panel_cols(p1 - pa);
+                    ak_bview bv;
+                    for (int v = 0; v < 3; v++) {
+                        const int64_t p = pa + 16 * v < p1 ? pa + 16 * v : pa;
+                        bv.p[v] = bp + rowbuf_pos(g, rb, p / g->wo, p % g->wo);
+                    }
+                    kern_8xv_view((int)(pw / 16), kc, &av, &bv, yg + m * P + pa, P, rows, init, bg ? bg + m : NULL);
+                }
+            }
+        }
+    }
+}
+
 /* One task: output columns [p0, p1) of one image, all groups and output channels; w is the weight
  * (of g, or of src: see a_offsets), ap the packed flipped weight or NULL. bp: KC * (NC + 16) floats.
  * The reduction runs over the task's taps only (task_taps) when some are all padding. (Splitting
@@ -170,6 +252,11 @@ AK_AVX512 static void run_task(float *y, const float *x, const float *w, const a
     if (ns > 0 && g->kh <= AK_MAX_KW && g->kw <= AK_MAX_KW)
         nt = task_taps(g, segs, ns, taps);
     const int16_t *tp = nt < khw ? taps : NULL;
+    rowbuf_geom rb;
+    if (ap && ns > 0 && rowbuf_plan(g, p0, n, nt, ldb, &rb)) {
+        run_task_rowbuf(y, x, w, src, ap, bias, g, p0, p1, accumulate, bp, &rb, tp, nt);
+        return;
+    }
     const int64_t kg = cg * nt; /* reduction length of the task */
     int32_t off[KC];
     for (int64_t gi = 0; gi < G; gi++) {
@@ -221,6 +308,29 @@ AK_AVX512 static void pack_flipped_pair(float *ap, const float *w, const ak_conv
     }
 }
 
+/* Block pair (gi, b, b+1) of the packed forward weight: rows o = b*MR.. of group gi, k-major
+ * (dst[k*MR + r] = w[gi*Og + b*MR + r][k]; rows beyond Og are zero): 16 rows x 16 k at a time
+ * through a 16x16 transpose, whose rows split into the two blocks. */
+AK_AVX512 static void pack_weight_pair(float *ap, const float *w, const ak_conv2d_geom *g, int64_t gi, int64_t b) {
+    const int64_t og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
+    const int64_t m0 = b * MR, rows = og - m0 < 2 * MR ? og - m0 : 2 * MR;
+    float *d0 = ap + (gi * ((og + MR - 1) / MR * MR) + m0) * kg, *d1 = d0 + MR * kg;
+    const float *wg = w + (gi * og + m0) * kg;
+    float t[16 * 16];
+    for (int64_t k0 = 0; k0 < kg; k0 += 16) {
+        const float *in[16];
+        for (int r = 0; r < 16; r++)
+            in[r] = r < rows ? wg + r * kg + k0 : NULL;
+        const int64_t cols = kg - k0 < 16 ? kg - k0 : 16;
+        transpose16(in, cols, t, 16);
+        for (int64_t j = 0; j < cols; j++) {
+            _mm256_storeu_ps(d0 + (k0 + j) * MR, _mm256_loadu_ps(t + j * 16));
+            if (rows > MR)
+                _mm256_storeu_ps(d1 + (k0 + j) * MR, _mm256_loadu_ps(t + j * 16 + MR));
+        }
+    }
+}
+
 /* First output column of task t of the per_img = ceil(P / NC) tasks of an image: the columns are
  * shared out in equal runs of whole 16-lane vectors (at most NC), not NC and a remainder (64x64:
  * 11 tasks of 368-384 columns rather than 10 of 384 and one of 256, which left a thread idle for
@@ -234,9 +344,9 @@ static void igemm_run(float *y, const float *x, const float *w, const float *b, 
                       const ak_conv2d_geom *src, bool accumulate, float *ws, int nthreads) {
     const int64_t P = g->ho * g->wo, per_img = (P + NC - 1) / NC, ntasks = g->n * per_img;
     const int64_t in_sz = g->c * g->h * g->w, out_sz = g->o * P;
-    const bool packed = src && flipped_packed(g);
+    const bool packed = src ? flipped_packed(g) : rowbuf_call(g);
     const int64_t npairs = (g->o / g->groups + 2 * MR - 1) / (2 * MR);
-    float *ap = packed ? ws : NULL, *bps = ws + (packed ? flipped_packed_floats(g) : 0);
+    float *ap = packed ? ws : NULL, *bps = ws + (packed ? packed_a_floats(g) : 0);
     if (nthreads < 1)
         nthreads = 1;
 #pragma omp parallel num_threads(nthreads) if (ntasks > 1)
@@ -244,7 +354,10 @@ static void igemm_run(float *y, const float *x, const float *w, const float *b, 
         if (packed) {
 #pragma omp for schedule(static)
             for (int64_t t = 0; t < g->groups * npairs; t++)
-                pack_flipped_pair(ap, w, g, t / npairs, t % npairs * 2);
+                if (src)
+                    pack_flipped_pair(ap, w, g, t / npairs, t % npairs * 2);
+                else
+                    pack_weight_pair(ap, w, g, t / npairs, t % npairs * 2);
         }
         float *bp = bps + (int64_t)omp_get_thread_num() * KC * (NC + 16);
 #pragma omp for schedule(dynamic, 1)

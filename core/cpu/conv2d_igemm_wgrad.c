@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/cpu/igemm_kernel.h"
+#include "core/cpu/igemm_rowbuf.h"
 
 #define RC 256  /* output positions per chunk (the kernel's reduction block) at most, multiple of 16;
                  * also the granularity of the reduction segments (plan) */
@@ -68,92 +69,71 @@ static wplan make_plan(const ak_conv2d_geom *g) {
     return pl;
 }
 
-/* Per thread: 16 im2col rows (16 x RC), one B panel (RC x NR). */
-static int64_t per_thread_floats(const wplan *pl) {
-    (void)pl;
-    return (16 + NR) * RC;
+/* The transposed path (run_wtask_t): dW_g^T (Kg x Og) += col_n (Kg x P) * dY_g[n]^T (P x Og),
+ * tasks of at most TKN dW columns (k) and MB rows (o); chunks of TRC positions. */
+#define TKN 256
+#define TRC 128
+#define TRB_MAX (256 * 1024) /* row-buffer floats per thread at most */
+
+/* The row buffer of a chunk (TRC positions of one image: at most this many output rows), and its
+ * channels (those of TKN consecutive k at most). */
+static rowbuf_geom trans_rowbuf(const ak_conv2d_geom *g) {
+    const int64_t orows = (TRC + g->wo - 1) / g->wo + 1;
+    return rowbuf_geometry(g, 0, orows < g->ho ? orows : g->ho);
+}
+static int64_t trans_channels(const ak_conv2d_geom *g) {
+    const int64_t khw = g->kh * g->kw, cg = g->c / g->groups, ch = (TKN + khw - 2) / khw + 1;
+    return ch < cg ? ch : cg;
+}
+
+/* Whether the weight gradient runs transposed: kernels with taps (a pointwise convolution's
+ * im2col rows are its input rows: read in place by run_wtask), maps of 64x64 and more (at 32x32
+ * it measured level with run_wtask)
+ * and a row buffer that fits. */
+static bool use_trans(const ak_conv2d_geom *g) {
+    return !ak_cpu_conv2d_is_pointwise(g) && g->kh <= AK_MAX_KW && g->kw <= AK_MAX_KW && g->ho * g->wo >= 4096 &&
+           trans_channels(g) * trans_rowbuf(g).cs <= TRB_MAX;
+}
+
+/* Task blocks of the transposed path: all output channels of a group up to MB, and the reduction
+ * columns split into equal blocks (multiples of MR, at most TKN) until the tasks share out evenly
+ * over the threads. The blocks never change a sum (only the segments of make_plan do). */
+typedef struct tblocks {
+    int64_t kn, nkb, mb, nmb;
+} tblocks;
+static tblocks trans_blocks(const ak_conv2d_geom *g, const wplan *pl, int nthreads) {
+    const int64_t og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
+    tblocks tb;
+    tb.mb = og < MB ? og : MB;
+    tb.nmb = (og + tb.mb - 1) / tb.mb;
+    for (int64_t want = (kg + TKN - 1) / TKN;; want++) {
+        tb.kn = round_up((kg + want - 1) / want, MR);
+        tb.nkb = (kg + tb.kn - 1) / tb.kn;
+        const int64_t tasks = pl->nseg * g->groups * tb.nkb * tb.nmb;
+        if ((tasks >= 2 * nthreads && tasks % nthreads == 0) || tasks >= 8 * nthreads || tb.kn <= 4 * MR)
+            return tb;
+    }
+}
+
+/* Per thread: 16 im2col rows (16 x RC) and one B panel (RC x NR); transposed: the dW^T block
+ * (TKN x MB), the dY^T panels (TRC x MB rounded up to panels) and the row buffer. */
+static int64_t per_thread_floats(const ak_conv2d_geom *g) {
+    const int64_t plain = (16 + NR) * RC;
+    if (!use_trans(g))
+        return plain;
+    const int64_t t = TKN * MB + TRC * round_up(MB, NR) + trans_channels(g) * trans_rowbuf(g).cs;
+    return t > plain ? t : plain;
 }
 
 static int64_t weight_floats(const ak_conv2d_geom *g) { return g->o * (g->c / g->groups) * g->kh * g->kw; }
 
 int64_t ak_cpu_conv2d_igemm_wgrad_ws_floats(const ak_conv2d_geom *g, int nthreads) {
     const wplan pl = make_plan(g);
-    return (int64_t)(nthreads > 0 ? nthreads : 1) * per_thread_floats(&pl) +
+    return (int64_t)(nthreads > 0 ? nthreads : 1) * per_thread_floats(g) +
            (pl.nseg > 1 ? pl.nseg * weight_floats(g) : 0);
 }
 
 #ifdef AK_IGEMM_X86
-
-/* 16x16 transpose: out[j][i] = in_i[j] for the 16 input rows in_i (NULL: a row of zeros), reading
- * the first `cols` columns (the rest as zeros), writing 16 rows of 16 (row stride ldd). */
-AK_AVX512 static void transpose16(const float *const *in, int64_t cols, float *out, int64_t ldd) {
-    const __mmask16 m = lane_mask(cols);
-    /* written out so that the 32 values stay in registers (a loop over arrays spills) */
-    __m512 r0 = in[0] ? _mm512_maskz_loadu_ps(m, in[0]) : _mm512_setzero_ps();
-    __m512 r1 = in[1] ? _mm512_maskz_loadu_ps(m, in[1]) : _mm512_setzero_ps();
-    __m512 r2 = in[2] ? _mm512_maskz_loadu_ps(m, in[2]) : _mm512_setzero_ps();
-    __m512 r3 = in[3] ? _mm512_maskz_loadu_ps(m, in[3]) : _mm512_setzero_ps();
-    __m512 r4 = in[4] ? _mm512_maskz_loadu_ps(m, in[4]) : _mm512_setzero_ps();
-    __m512 r5 = in[5] ? _mm512_maskz_loadu_ps(m, in[5]) : _mm512_setzero_ps();
-    __m512 r6 = in[6] ? _mm512_maskz_loadu_ps(m, in[6]) : _mm512_setzero_ps();
-    __m512 r7 = in[7] ? _mm512_maskz_loadu_ps(m, in[7]) : _mm512_setzero_ps();
-    __m512 r8 = in[8] ? _mm512_maskz_loadu_ps(m, in[8]) : _mm512_setzero_ps();
-    __m512 r9 = in[9] ? _mm512_maskz_loadu_ps(m, in[9]) : _mm512_setzero_ps();
-    __m512 r10 = in[10] ? _mm512_maskz_loadu_ps(m, in[10]) : _mm512_setzero_ps();
-    __m512 r11 = in[11] ? _mm512_maskz_loadu_ps(m, in[11]) : _mm512_setzero_ps();
-    __m512 r12 = in[12] ? _mm512_maskz_loadu_ps(m, in[12]) : _mm512_setzero_ps();
-    __m512 r13 = in[13] ? _mm512_maskz_loadu_ps(m, in[13]) : _mm512_setzero_ps();
-    __m512 r14 = in[14] ? _mm512_maskz_loadu_ps(m, in[14]) : _mm512_setzero_ps();
-    __m512 r15 = in[15] ? _mm512_maskz_loadu_ps(m, in[15]) : _mm512_setzero_ps();
-    __m512 t0 = _mm512_unpacklo_ps(r0, r1), t1 = _mm512_unpackhi_ps(r0, r1);
-    __m512 t2 = _mm512_unpacklo_ps(r2, r3), t3 = _mm512_unpackhi_ps(r2, r3);
-    __m512 t4 = _mm512_unpacklo_ps(r4, r5), t5 = _mm512_unpackhi_ps(r4, r5);
-    __m512 t6 = _mm512_unpacklo_ps(r6, r7), t7 = _mm512_unpackhi_ps(r6, r7);
-    __m512 t8 = _mm512_unpacklo_ps(r8, r9), t9 = _mm512_unpackhi_ps(r8, r9);
-    __m512 t10 = _mm512_unpacklo_ps(r10, r11), t11 = _mm512_unpackhi_ps(r10, r11);
-    __m512 t12 = _mm512_unpacklo_ps(r12, r13), t13 = _mm512_unpackhi_ps(r12, r13);
-    __m512 t14 = _mm512_unpacklo_ps(r14, r15), t15 = _mm512_unpackhi_ps(r14, r15);
-    r0 = _mm512_shuffle_ps(t0, t2, 0x44), r1 = _mm512_shuffle_ps(t0, t2, 0xEE);
-    r2 = _mm512_shuffle_ps(t1, t3, 0x44), r3 = _mm512_shuffle_ps(t1, t3, 0xEE);
-    r4 = _mm512_shuffle_ps(t4, t6, 0x44), r5 = _mm512_shuffle_ps(t4, t6, 0xEE);
-    r6 = _mm512_shuffle_ps(t5, t7, 0x44), r7 = _mm512_shuffle_ps(t5, t7, 0xEE);
-    r8 = _mm512_shuffle_ps(t8, t10, 0x44), r9 = _mm512_shuffle_ps(t8, t10, 0xEE);
-    r10 = _mm512_shuffle_ps(t9, t11, 0x44), r11 = _mm512_shuffle_ps(t9, t11, 0xEE);
-    r12 = _mm512_shuffle_ps(t12, t14, 0x44), r13 = _mm512_shuffle_ps(t12, t14, 0xEE);
-    r14 = _mm512_shuffle_ps(t13, t15, 0x44), r15 = _mm512_shuffle_ps(t13, t15, 0xEE);
-    t0 = _mm512_shuffle_f32x4(r0, r4, 0x88), t4 = _mm512_shuffle_f32x4(r0, r4, 0xDD);
-    t8 = _mm512_shuffle_f32x4(r8, r12, 0x88), t12 = _mm512_shuffle_f32x4(r8, r12, 0xDD);
-    t1 = _mm512_shuffle_f32x4(r1, r5, 0x88), t5 = _mm512_shuffle_f32x4(r1, r5, 0xDD);
-    t9 = _mm512_shuffle_f32x4(r9, r13, 0x88), t13 = _mm512_shuffle_f32x4(r9, r13, 0xDD);
-    t2 = _mm512_shuffle_f32x4(r2, r6, 0x88), t6 = _mm512_shuffle_f32x4(r2, r6, 0xDD);
-    t10 = _mm512_shuffle_f32x4(r10, r14, 0x88), t14 = _mm512_shuffle_f32x4(r10, r14, 0xDD);
-    t3 = _mm512_shuffle_f32x4(r3, r7, 0x88), t7 = _mm512_shuffle_f32x4(r3, r7, 0xDD);
-    t11 = _mm512_shuffle_f32x4(r11, r15, 0x88), t15 = _mm512_shuffle_f32x4(r11, r15, 0xDD);
-    r0 = _mm512_shuffle_f32x4(t0, t8, 0x88), r8 = _mm512_shuffle_f32x4(t0, t8, 0xDD);
-    r4 = _mm512_shuffle_f32x4(t4, t12, 0x88), r12 = _mm512_shuffle_f32x4(t4, t12, 0xDD);
-    r1 = _mm512_shuffle_f32x4(t1, t9, 0x88), r9 = _mm512_shuffle_f32x4(t1, t9, 0xDD);
-    r5 = _mm512_shuffle_f32x4(t5, t13, 0x88), r13 = _mm512_shuffle_f32x4(t5, t13, 0xDD);
-    r2 = _mm512_shuffle_f32x4(t2, t10, 0x88), r10 = _mm512_shuffle_f32x4(t2, t10, 0xDD);
-    r6 = _mm512_shuffle_f32x4(t6, t14, 0x88), r14 = _mm512_shuffle_f32x4(t6, t14, 0xDD);
-    r3 = _mm512_shuffle_f32x4(t3, t11, 0x88), r11 = _mm512_shuffle_f32x4(t3, t11, 0xDD);
-    r7 = _mm512_shuffle_f32x4(t7, t15, 0x88), r15 = _mm512_shuffle_f32x4(t7, t15, 0xDD);
-    _mm512_storeu_ps(out + 0 * ldd, r0);
-    _mm512_storeu_ps(out + 1 * ldd, r1);
-    _mm512_storeu_ps(out + 2 * ldd, r2);
-    _mm512_storeu_ps(out + 3 * ldd, r3);
-    _mm512_storeu_ps(out + 4 * ldd, r4);
-    _mm512_storeu_ps(out + 5 * ldd, r5);
-    _mm512_storeu_ps(out + 6 * ldd, r6);
-    _mm512_storeu_ps(out + 7 * ldd, r7);
-    _mm512_storeu_ps(out + 8 * ldd, r8);
-    _mm512_storeu_ps(out + 9 * ldd, r9);
-    _mm512_storeu_ps(out + 10 * ldd, r10);
-    _mm512_storeu_ps(out + 11 * ldd, r11);
-    _mm512_storeu_ps(out + 12 * ldd, r12);
-    _mm512_storeu_ps(out + 13 * ldd, r13);
-    _mm512_storeu_ps(out + 14 * ldd, r14);
-    _mm512_storeu_ps(out + 15 * ldd, r15);
-}
 
 /* Chunk length (positions) of a task with `on` dW rows: with few rows each panel of im2col^T
  * serves few kernel calls, so its packing dominates unless it stays in L1 (128 x 48 floats); with
@@ -292,14 +272,97 @@ AK_AVX512 static void run_wtask(float *dw, const float *dy, const float *x, cons
     }
 }
 
+/* One transposed task: dW rows [o0, o0+on) x columns [k0, k0+kn) of group gi over the flattened
+ * positions [f0, f1), chunk by chunk (TRC positions within one image): the chunk's input rows go to
+ * a row buffer (igemm_rowbuf.h), whose windows are the kernel's A rows (im2col rows k, read in
+ * place through the positions' offsets); dY^T panels (positions x 48 output channels, 16x16
+ * transposes) are its B; C is a copy of the dW block transposed (dwt, kn x ldt), loaded at the
+ * start and written back at the end. fma(a, b, c) = fma(b, a, c): each dW element gets the chain
+ * of run_wtask (its value, then the positions in ascending order). Columns whose im2col rows are
+ * all padding over a chunk are restored after the kernel (run_wtask leaves them out: the same
+ * bits, -0 included). */
+AK_AVX512 static void run_wtask_t(float *dw, const float *dy, const float *x, const ak_conv2d_geom *g, int64_t gi,
+                                  int64_t k0, int64_t kn, int64_t o0, int64_t on, int64_t f0, int64_t f1,
+                                  float *buf) {
+    const int64_t cg = g->c / g->groups, og = g->o / g->groups, kg = cg * g->kh * g->kw, khw = g->kh * g->kw;
+    const int64_t P = g->ho * g->wo, in_sz = g->c * g->h * g->w, out_sz = g->o * P;
+    const int64_t ldt = round_up(on, 16), c_lo = k0 / khw, nch = (k0 + kn - 1) / khw - c_lo + 1;
+    float *dwt = buf, *pan = dwt + TKN * MB, *rbuf = pan + TRC * round_up(MB, NR);
+    float *dwb = dw + (gi * og + o0) * kg + k0;
+    for (int64_t oo = 0; oo < on; oo++)
+        for (int64_t kk = 0; kk < kn; kk++)
+            dwt[kk * ldt + oo] = dwb[oo * kg + kk];
+    int64_t pstart[MB / 16 + 1], pwid[MB / 16 + 1]; /* o panels: 48 wide, a tail of 64 as 32 + 32 */
+    int npan = 0;
+    for (int64_t ob = 0; ob < on; ob += pwid[npan++]) {
+        pstart[npan] = ob;
+        pwid[npan] = panel_cols(on - ob);
+    }
+    ak_conv2d_seg segs[TRC];
+    int32_t off[TRC];
+    float saved[MR * NR];
+    for (int64_t f = f0; f < f1;) {
+        const int64_t n = f / P, pa = f % P;
+        int64_t kc = P - pa < TRC ? P - pa : TRC;
+        kc = f1 - f < kc ? f1 - f : kc;
+        const int64_t oh0 = pa / g->wo;
+        const rowbuf_geom rb = rowbuf_geometry(g, oh0, (pa + kc - 1) / g->wo - oh0 + 1);
+        rowbuf_fill(rbuf, x + n * in_sz, g, &rb, gi * cg + c_lo, nch);
+        for (int64_t kk = 0; kk < kc; kk++)
+            off[kk] = (int32_t)rowbuf_pos(g, &rb, (pa + kk) / g->wo, (pa + kk) % g->wo);
+        bool row_ok[AK_MAX_KW], col_ok[AK_MAX_KW];
+        ak_cpu_conv2d_live_taps(g, segs, ak_cpu_conv2d_segments(g, pa, kc, segs), row_ok, col_ok);
+        const float *dyn = dy + n * out_sz + (gi * og + o0) * P + pa;
+        for (int q = 0; q < npan; q++) /* panel q: [p][48] = dY[pstart + t][pa + p] */
+            for (int64_t t0 = 0; t0 < pwid[q]; t0 += 16)
+                for (int64_t pb = 0; pb < kc; pb += 16) {
+                    const float *in[16];
+                    for (int r = 0; r < 16; r++)
+                        in[r] = t0 + r < pwid[q] ? dyn + (pstart[q] + t0 + r) * P + pb : NULL;
+                    transpose16(in, kc - pb, pan + q * TRC * NR + pb * NR + t0, NR);
+                }
+        for (int64_t kr = 0; kr < kn; kr += MR) {
+            const int rows = (int)(kn - kr < MR ? kn - kr : MR);
+            ak_arows av;
+            unsigned dead = 0;
+            for (int r = 0; r < MR; r++) {
+                const int64_t k = k0 + kr + (r < rows ? r : rows - 1), c = k / khw, t = k % khw;
+                const int64_t i = t / g->kw, j = t % g->kw;
+                av.p[r] = rbuf + (c - c_lo) * rb.cs + rowbuf_tap(g, &rb, i, j);
+                if (r < rows && !(row_ok[i] && col_ok[j]))
+                    dead |= 1u << r;
+            }
+            av.off = off;
+            for (int q = 0; q < npan; q++) {
+                float *c = dwt + kr * ldt + pstart[q];
+                for (int r = 0; r < rows; r++)
+                    if (dead >> r & 1)
+                        memcpy(saved + r * NR, c + r * ldt, (size_t)pwid[q] * sizeof(float));
+                kern_8xn(pwid[q], kc, &av, pan + q * TRC * NR, NR, c, ldt, rows, INIT_LOAD, NULL);
+                for (int r = 0; r < rows; r++)
+                    if (dead >> r & 1)
+                        memcpy(c + r * ldt, saved + r * NR, (size_t)pwid[q] * sizeof(float));
+            }
+        }
+        f += kc;
+    }
+    for (int64_t oo = 0; oo < on; oo++)
+        for (int64_t kk = 0; kk < kn; kk++)
+            dwb[oo * kg + kk] = dwt[kk * ldt + oo];
+}
+
 void ak_cpu_conv2d_igemm_wgrad(float *dw, const float *dy, const float *x, const ak_conv2d_geom *g, float *ws,
                                int nthreads) {
     if (nthreads < 1)
         nthreads = 1;
     const wplan pl = make_plan(g);
     const int64_t og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw, total = g->n * g->ho * g->wo;
-    const int64_t out_tasks = g->groups * pl.nkb * pl.nmb, ntasks = pl.nseg * out_tasks;
-    const int64_t per_thread = per_thread_floats(&pl), wn = weight_floats(g);
+    const bool trans = use_trans(g);
+    const tblocks tb = trans ? trans_blocks(g, &pl, nthreads) : (tblocks){0, 0, 0, 0};
+    const int64_t nkb = trans ? tb.nkb : pl.nkb, nmb = trans ? tb.nmb : pl.nmb;
+    const int64_t nb = trans ? tb.kn : pl.nb, mbl = trans ? tb.mb : pl.mb;
+    const int64_t out_tasks = g->groups * nkb * nmb, ntasks = pl.nseg * out_tasks;
+    const int64_t per_thread = per_thread_floats(g), wn = weight_floats(g);
     float *parts = ws + (int64_t)nthreads * per_thread; /* nseg partial sums when split */
     if (pl.nseg > 1)
         memset(parts, 0, (size_t)(pl.nseg * wn) * sizeof *parts);
@@ -309,11 +372,15 @@ void ak_cpu_conv2d_igemm_wgrad(float *dw, const float *dy, const float *x, const
 #pragma omp for schedule(dynamic, 1)
         for (int64_t t = 0; t < ntasks; t++) {
             const int64_t sg = t / out_tasks, u = t % out_tasks;
-            const int64_t gi = u / (pl.nkb * pl.nmb), kb = (u / pl.nmb) % pl.nkb, mb = u % pl.nmb;
-            const int64_t k0 = kb * pl.nb, o0 = mb * pl.mb;
-            const int64_t kn = kg - k0 < pl.nb ? kg - k0 : pl.nb, on = og - o0 < pl.mb ? og - o0 : pl.mb;
+            const int64_t gi = u / (nkb * nmb), kb = (u / nmb) % nkb, mb = u % nmb;
+            const int64_t k0 = kb * nb, o0 = mb * mbl;
+            const int64_t kn = kg - k0 < nb ? kg - k0 : nb, on = og - o0 < mbl ? og - o0 : mbl;
             const int64_t f0 = sg * pl.seg_len, f1 = f0 + pl.seg_len < total ? f0 + pl.seg_len : total;
-            run_wtask(pl.nseg > 1 ? parts + sg * wn : dw, dy, x, g, gi, k0, kn, o0, on, f0, f1, buf);
+            float *target = pl.nseg > 1 ? parts + sg * wn : dw;
+            if (trans)
+                run_wtask_t(target, dy, x, g, gi, k0, kn, o0, on, f0, f1, buf);
+            else
+                run_wtask(target, dy, x, g, gi, k0, kn, o0, on, f0, f1, buf);
         }
         if (pl.nseg > 1) { /* dw += the segments' sums, in segment order */
 #pragma omp for schedule(static)

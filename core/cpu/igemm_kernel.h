@@ -25,6 +25,7 @@
 #define NR 48         /* output columns per register block (3 zmm) */
 #define KC 512        /* reduction block at most (see kblock) */
 #define NC (NR * 8)   /* output columns per task */
+#define BOFF KC       /* ak_bview: the B offsets follow the A offsets at off + BOFF (reduction blocks <= KC) */
 
 /* The reduction block for a reduction of length k: k split into equal blocks of at most KC (K =
  * 512 is one block, 576 two of 288): a short last block costs a full reload of C for little
@@ -40,6 +41,14 @@ typedef struct ak_arows {
     const float *p[MR];
     const int32_t *off;
 } ak_arows;
+
+/* B operand read through a table: element (k, 16*v + l) is p[v][boff[k] + l] (one base per
+ * 16-column vector, so that a panel may span rows of a buffer; see conv2d_igemm.c, row buffers).
+ * The table boff is the A view's off + KC (the kernel reads both through one pointer), and A must
+ * be packed in k-major blocks of MR rows (a->p[r] = a->p[0] + r). */
+typedef struct ak_bview {
+    const float *p[3];
+} ak_bview;
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define AK_IGEMM_X86 1
@@ -239,6 +248,77 @@ AK_AVX512 static inline void pack_im2col_rows(float *dst, int64_t ldd, const flo
     }
 }
 
+/* 16x16 transpose: out[j][i] = in_i[j] for the 16 input rows in_i (NULL: a row of zeros), reading
+ * the first `cols` columns (the rest as zeros), writing 16 rows of 16 (row stride ldd). */
+AK_AVX512 static inline void transpose16(const float *const *in, int64_t cols, float *out, int64_t ldd) {
+    const __mmask16 m = lane_mask(cols);
+    /* written out so that the 32 values stay in registers (a loop over arrays spills) */
+    __m512 r0 = in[0] ? _mm512_maskz_loadu_ps(m, in[0]) : _mm512_setzero_ps();
+    __m512 r1 = in[1] ? _mm512_maskz_loadu_ps(m, in[1]) : _mm512_setzero_ps();
+    __m512 r2 = in[2] ? _mm512_maskz_loadu_ps(m, in[2]) : _mm512_setzero_ps();
+    __m512 r3 = in[3] ? _mm512_maskz_loadu_ps(m, in[3]) : _mm512_setzero_ps();
+    __m512 r4 = in[4] ? _mm512_maskz_loadu_ps(m, in[4]) : _mm512_setzero_ps();
+    __m512 r5 = in[5] ? _mm512_maskz_loadu_ps(m, in[5]) : _mm512_setzero_ps();
+    __m512 r6 = in[6] ? _mm512_maskz_loadu_ps(m, in[6]) : _mm512_setzero_ps();
+    __m512 r7 = in[7] ? _mm512_maskz_loadu_ps(m, in[7]) : _mm512_setzero_ps();
+    __m512 r8 = in[8] ? _mm512_maskz_loadu_ps(m, in[8]) : _mm512_setzero_ps();
+    __m512 r9 = in[9] ? _mm512_maskz_loadu_ps(m, in[9]) : _mm512_setzero_ps();
+    __m512 r10 = in[10] ? _mm512_maskz_loadu_ps(m, in[10]) : _mm512_setzero_ps();
+    __m512 r11 = in[11] ? _mm512_maskz_loadu_ps(m, in[11]) : _mm512_setzero_ps();
+    __m512 r12 = in[12] ? _mm512_maskz_loadu_ps(m, in[12]) : _mm512_setzero_ps();
+    __m512 r13 = in[13] ? _mm512_maskz_loadu_ps(m, in[13]) : _mm512_setzero_ps();
+    __m512 r14 = in[14] ? _mm512_maskz_loadu_ps(m, in[14]) : _mm512_setzero_ps();
+    __m512 r15 = in[15] ? _mm512_maskz_loadu_ps(m, in[15]) : _mm512_setzero_ps();
+    __m512 t0 = _mm512_unpacklo_ps(r0, r1), t1 = _mm512_unpackhi_ps(r0, r1);
+    __m512 t2 = _mm512_unpacklo_ps(r2, r3), t3 = _mm512_unpackhi_ps(r2, r3);
+    __m512 t4 = _mm512_unpacklo_ps(r4, r5), t5 = _mm512_unpackhi_ps(r4, r5);
+    __m512 t6 = _mm512_unpacklo_ps(r6, r7), t7 = _mm512_unpackhi_ps(r6, r7);
+    __m512 t8 = _mm512_unpacklo_ps(r8, r9), t9 = _mm512_unpackhi_ps(r8, r9);
+    __m512 t10 = _mm512_unpacklo_ps(r10, r11), t11 = _mm512_unpackhi_ps(r10, r11);
+    __m512 t12 = _mm512_unpacklo_ps(r12, r13), t13 = _mm512_unpackhi_ps(r12, r13);
+    __m512 t14 = _mm512_unpacklo_ps(r14, r15), t15 = _mm512_unpackhi_ps(r14, r15);
+    r0 = _mm512_shuffle_ps(t0, t2, 0x44), r1 = _mm512_shuffle_ps(t0, t2, 0xEE);
+    r2 = _mm512_shuffle_ps(t1, t3, 0x44), r3 = _mm512_shuffle_ps(t1, t3, 0xEE);
+    r4 = _mm512_shuffle_ps(t4, t6, 0x44), r5 = _mm512_shuffle_ps(t4, t6, 0xEE);
+    r6 = _mm512_shuffle_ps(t5, t7, 0x44), r7 = _mm512_shuffle_ps(t5, t7, 0xEE);
+    r8 = _mm512_shuffle_ps(t8, t10, 0x44), r9 = _mm512_shuffle_ps(t8, t10, 0xEE);
+    r10 = _mm512_shuffle_ps(t9, t11, 0x44), r11 = _mm512_shuffle_ps(t9, t11, 0xEE);
+    r12 = _mm512_shuffle_ps(t12, t14, 0x44), r13 = _mm512_shuffle_ps(t12, t14, 0xEE);
+    r14 = _mm512_shuffle_ps(t13, t15, 0x44), r15 = _mm512_shuffle_ps(t13, t15, 0xEE);
+    t0 = _mm512_shuffle_f32x4(r0, r4, 0x88), t4 = _mm512_shuffle_f32x4(r0, r4, 0xDD);
+    t8 = _mm512_shuffle_f32x4(r8, r12, 0x88), t12 = _mm512_shuffle_f32x4(r8, r12, 0xDD);
+    t1 = _mm512_shuffle_f32x4(r1, r5, 0x88), t5 = _mm512_shuffle_f32x4(r1, r5, 0xDD);
+    t9 = _mm512_shuffle_f32x4(r9, r13, 0x88), t13 = _mm512_shuffle_f32x4(r9, r13, 0xDD);
+    t2 = _mm512_shuffle_f32x4(r2, r6, 0x88), t6 = _mm512_shuffle_f32x4(r2, r6, 0xDD);
+    t10 = _mm512_shuffle_f32x4(r10, r14, 0x88), t14 = _mm512_shuffle_f32x4(r10, r14, 0xDD);
+    t3 = _mm512_shuffle_f32x4(r3, r7, 0x88), t7 = _mm512_shuffle_f32x4(r3, r7, 0xDD);
+    t11 = _mm512_shuffle_f32x4(r11, r15, 0x88), t15 = _mm512_shuffle_f32x4(r11, r15, 0xDD);
+    r0 = _mm512_shuffle_f32x4(t0, t8, 0x88), r8 = _mm512_shuffle_f32x4(t0, t8, 0xDD);
+    r4 = _mm512_shuffle_f32x4(t4, t12, 0x88), r12 = _mm512_shuffle_f32x4(t4, t12, 0xDD);
+    r1 = _mm512_shuffle_f32x4(t1, t9, 0x88), r9 = _mm512_shuffle_f32x4(t1, t9, 0xDD);
+    r5 = _mm512_shuffle_f32x4(t5, t13, 0x88), r13 = _mm512_shuffle_f32x4(t5, t13, 0xDD);
+    r2 = _mm512_shuffle_f32x4(t2, t10, 0x88), r10 = _mm512_shuffle_f32x4(t2, t10, 0xDD);
+    r6 = _mm512_shuffle_f32x4(t6, t14, 0x88), r14 = _mm512_shuffle_f32x4(t6, t14, 0xDD);
+    r3 = _mm512_shuffle_f32x4(t3, t11, 0x88), r11 = _mm512_shuffle_f32x4(t3, t11, 0xDD);
+    r7 = _mm512_shuffle_f32x4(t7, t15, 0x88), r15 = _mm512_shuffle_f32x4(t7, t15, 0xDD);
+    _mm512_storeu_ps(out + 0 * ldd, r0);
+    _mm512_storeu_ps(out + 1 * ldd, r1);
+    _mm512_storeu_ps(out + 2 * ldd, r2);
+    _mm512_storeu_ps(out + 3 * ldd, r3);
+    _mm512_storeu_ps(out + 4 * ldd, r4);
+    _mm512_storeu_ps(out + 5 * ldd, r5);
+    _mm512_storeu_ps(out + 6 * ldd, r6);
+    _mm512_storeu_ps(out + 7 * ldd, r7);
+    _mm512_storeu_ps(out + 8 * ldd, r8);
+    _mm512_storeu_ps(out + 9 * ldd, r9);
+    _mm512_storeu_ps(out + 10 * ldd, r10);
+    _mm512_storeu_ps(out + 11 * ldd, r11);
+    _mm512_storeu_ps(out + 12 * ldd, r12);
+    _mm512_storeu_ps(out + 13 * ldd, r13);
+    _mm512_storeu_ps(out + 14 * ldd, r14);
+    _mm512_storeu_ps(out + 15 * ldd, r15);
+}
+
 enum { INIT_ZERO, INIT_BIAS, INIT_LOAD, INIT_LOAD_BIAS };
 
 /* The kernel is written once for nv = 1..3 live column vectors (16, 32, 48 columns); nv is a
@@ -266,7 +346,7 @@ enum { INIT_ZERO, INIT_BIAS, INIT_LOAD, INIT_LOAD_BIAS };
     } while (0)
 #define FMA(r)                                                                    \
     do {                                                                          \
-        const __m512 av = _mm512_set1_ps(p##r[o]);                                \
+        const __m512 av = _mm512_set1_ps(bview ? p0[o + (r)] : p##r[o]);          \
         c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0);                               \
         if (nv > 1)                                                               \
             c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);                           \
@@ -285,9 +365,11 @@ enum { INIT_ZERO, INIT_BIAS, INIT_LOAD, INIT_LOAD_BIAS };
     } while (0)
 
 /* C (rows x 16*nv, row stride ldc, columns masked by m0..m2) = init + A (8 x kc) B (kc x 16*nv),
- * A read through the view a (rows beyond `rows` are computed, not stored), B of row stride ldb. */
+ * A read through the view a (rows beyond `rows` are computed, not stored), B of row stride ldb,
+ * or, when bview is not NULL, through that view (b and ldb unused). */
 AK_AVX512 static inline __attribute__((always_inline)) void kern_8xv(const int nv, int64_t kc, const ak_arows *a,
-                                                                     const float *b, int64_t ldb, float *c,
+                                                                     const float *b, int64_t ldb,
+                                                                     const ak_bview *bview, float *c,
                                                                      int64_t ldc, int rows, __mmask16 m0,
                                                                      __mmask16 m1, __mmask16 m2, int init,
                                                                      const float *bias) {
@@ -304,11 +386,25 @@ AK_AVX512 static inline __attribute__((always_inline)) void kern_8xv(const int n
     const float *p0 = a->p[0], *p1 = a->p[1], *p2 = a->p[2], *p3 = a->p[3];
     const float *p4 = a->p[4], *p5 = a->p[5], *p6 = a->p[6], *p7 = a->p[7];
     const int32_t *offs = a->off;
-    for (int64_t k = 0; k < kc; k++, b += ldb) {
-        const int64_t o = offs[k];
-        const __m512 b0 = _mm512_loadu_ps(b);
-        const __m512 b1 = nv > 1 ? _mm512_loadu_ps(b + 16) : b0, b2 = nv > 2 ? _mm512_loadu_ps(b + 32) : b0;
-        FMA(0); FMA(1); FMA(2); FMA(3); FMA(4); FMA(5); FMA(6); FMA(7);
+    if (bview) {
+        /* A packed (p[r] = p[0] + r) and one table pointer with a count up to zero: with eight A
+         * rows and three B bases the compiler spills pointers to vector registers, and the moves
+         * back take an FMA port (a fifth of the speed) */
+        const float *q0 = bview->p[0], *q1 = bview->p[1], *q2 = bview->p[2];
+        const int32_t *oend = offs + kc;
+        for (int64_t k = -kc; k < 0; k++) {
+            const int64_t o = oend[k], ob = oend[k + BOFF];
+            const __m512 b0 = _mm512_loadu_ps(q0 + ob);
+            const __m512 b1 = nv > 1 ? _mm512_loadu_ps(q1 + ob) : b0, b2 = nv > 2 ? _mm512_loadu_ps(q2 + ob) : b0;
+            FMA(0); FMA(1); FMA(2); FMA(3); FMA(4); FMA(5); FMA(6); FMA(7);
+        }
+    } else {
+        for (int64_t k = 0; k < kc; k++, b += ldb) {
+            const int64_t o = offs[k];
+            const __m512 b0 = _mm512_loadu_ps(b);
+            const __m512 b1 = nv > 1 ? _mm512_loadu_ps(b + 16) : b0, b2 = nv > 2 ? _mm512_loadu_ps(b + 32) : b0;
+            FMA(0); FMA(1); FMA(2); FMA(3); FMA(4); FMA(5); FMA(6); FMA(7);
+        }
     }
     STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5); STORE(6); STORE(7);
 }
@@ -318,17 +414,27 @@ AK_AVX512 static inline __attribute__((always_inline)) void kern_8xv(const int n
 #define AK_NOINLINE __attribute__((noinline))
 AK_AVX512 AK_NOINLINE static void kern_8x16(int64_t kc, const ak_arows *a, const float *b, int64_t ldb, float *c,
                                             int64_t ldc, int rows, __mmask16 m0, int init, const float *bias) {
-    kern_8xv(1, kc, a, b, ldb, c, ldc, rows, m0, 0, 0, init, bias);
+    kern_8xv(1, kc, a, b, ldb, NULL, c, ldc, rows, m0, 0, 0, init, bias);
 }
 AK_AVX512 AK_NOINLINE static void kern_8x32(int64_t kc, const ak_arows *a, const float *b, int64_t ldb, float *c,
                                             int64_t ldc, int rows, __mmask16 m0, __mmask16 m1, int init,
                                             const float *bias) {
-    kern_8xv(2, kc, a, b, ldb, c, ldc, rows, m0, m1, 0, init, bias);
+    kern_8xv(2, kc, a, b, ldb, NULL, c, ldc, rows, m0, m1, 0, init, bias);
 }
 AK_AVX512 AK_NOINLINE static void kern_8x48(int64_t kc, const ak_arows *a, const float *b, int64_t ldb, float *c,
                                             int64_t ldc, int rows, __mmask16 m0, __mmask16 m1, __mmask16 m2,
                                             int init, const float *bias) {
-    kern_8xv(3, kc, a, b, ldb, c, ldc, rows, m0, m1, m2, init, bias);
+    kern_8xv(3, kc, a, b, ldb, NULL, c, ldc, rows, m0, m1, m2, init, bias);
+}
+/* B through a view (ak_bview), whole vectors: 16 * nv columns. */
+AK_AVX512 AK_NOINLINE __attribute__((unused)) static void kern_8xv_view(int nv, int64_t kc, const ak_arows *a, const ak_bview *bv, float *c,
+                                                int64_t ldc, int rows, int init, const float *bias) {
+    if (nv == 1)
+        kern_8xv(1, kc, a, NULL, 0, bv, c, ldc, rows, 0xFFFF, 0, 0, init, bias);
+    else if (nv == 2)
+        kern_8xv(2, kc, a, NULL, 0, bv, c, ldc, rows, 0xFFFF, 0xFFFF, 0, init, bias);
+    else
+        kern_8xv(3, kc, a, NULL, 0, bv, c, ldc, rows, 0xFFFF, 0xFFFF, 0xFFFF, init, bias);
 }
 #undef AK_NOINLINE
 

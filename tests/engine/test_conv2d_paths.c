@@ -13,8 +13,14 @@
  *    forward and the stride-1 data gradient (its packed and in-place flipped weight);
  *  - the strided data gradient in blocks of channels over whole images (large K, small map);
  *  - small maps (4x4, 8x8: P = 16, 64) whose weight-gradient chunks run over several images, and a
- *    7x7 map (P = 49) whose chunks stop at image ends.
+ *    7x7 map (P = 49) whose chunks stop at image ends;
+ *  - row buffers (maps of 64x64 and more): the forward and stride-1 data gradient reading B through
+ *    them (also bitwise against the im2col tile: a 64-wide map against the same map 72 wide, whose
+ *    extra columns are zero), and the transposed weight gradient (strides 1 and 2, 3x3 to 7x7,
+ *    groups, dilation, output channels and reduction lengths off the kernel's blocks, kernel
+ *    positions that read only padding, whose dW entries keep their bits, -0 included).
  * On CPUs without AVX-512 both runs take the OpenBLAS path and the checks still hold. */
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +152,118 @@ START_TEST(conv2d_padding_taps_skipped_match_blas) {
 }
 END_TEST
 
+START_TEST(conv2d_row_buffer_paths_match_blas) {
+    /* forward and data gradient through row buffers (64 wide), K = 60*9 in 2 blocks, 20 output
+     * channels (a partial register block), the weight gradient transposed (P = 4096) */
+    check_path((ak_conv2d_geom){1, 60, 64, 64, 20, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0}, "3x3 at 64x64, K 540", 61);
+    check_path((ak_conv2d_geom){2, 5, 64, 128, 12, 3, 3, 0, 0, 1, 1, 2, 2, 2, 2, 1, 0, 0}, "3x3 dilation 2, K 45", 62);
+    check_path((ak_conv2d_geom){1, 6, 64, 64, 40, 5, 5, 0, 0, 1, 1, 2, 2, 1, 1, 2, 0, 0}, "5x5 groups 2", 63);
+    /* the stem's shape class: 7x7 stride 2 (weight gradient transposed over strided rows) */
+    check_path((ak_conv2d_geom){1, 3, 130, 128, 16, 7, 7, 0, 0, 2, 2, 3, 3, 1, 1, 1, 0, 0}, "7x7/2 at 130x128", 64);
+    /* rows not a multiple of 16 wide: tile forward, transposed weight gradient */
+    check_path((ak_conv2d_geom){1, 7, 64, 70, 52, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0}, "3x3 at 64x70", 65);
+    /* dilation 24: kernel rows that read only padding over many chunks */
+    check_path((ak_conv2d_geom){1, 4, 64, 64, 8, 3, 3, 0, 0, 1, 1, 24, 24, 24, 24, 1, 0, 0}, "3x3 dilation 24 at 64x64",
+               66);
+}
+END_TEST
+
+/* The row-buffer forward and data gradient give the bits of the im2col tile: a 64-wide map (row
+ * buffers) against the same map 72 wide (not whole vectors: the tile) whose columns 64.. are zero,
+ * so that every output of the narrow map sees the same products in the same order. */
+START_TEST(conv2d_row_buffers_match_tile_bitwise) {
+    const int64_t n = 2, c = 24, h = 64, o = 40;
+    ak_conv2d_geom g64 = {n, c, h, 64, o, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0}, g72 = g64;
+    g72.w = 72;
+    ck_assert(ak_cpu_conv2d_out_size(&g64) && ak_cpu_conv2d_out_size(&g72));
+    const data d = make_data(&g64, 71);
+    data e = make_data(&g72, 72);
+    for (int64_t p = 0; p < n * c * h; p++) /* x: the same rows, zeros beyond column 64 */
+        for (int64_t q = 0; q < 72; q++)
+            e.x[p * 72 + q] = q < 64 ? d.x[p * 64 + q] : 0.0f;
+    for (int64_t p = 0; p < n * o * h; p++)
+        for (int64_t q = 0; q < 72; q++)
+            e.dy[p * 72 + q] = q < 64 ? d.dy[p * 64 + q] : 0.0f;
+    for (int64_t i = 0; i < d.nw; i++)
+        e.w[i] = d.w[i];
+    for (int64_t i = 0; i < o; i++)
+        e.b[i] = d.b[i];
+    res r = {malloc((size_t)d.ny * sizeof(float)), calloc((size_t)d.nx, sizeof(float)), NULL};
+    res t = {malloc((size_t)e.ny * sizeof(float)), calloc((size_t)e.nx, sizeof(float)), NULL};
+    const ak_conv2d_geom *gs[2] = {&g64, &g72};
+    int64_t nws = 1;
+    for (int v = 0; v < 2; v++) {
+        const int64_t f = ak_cpu_conv2d_fwd_ws_floats(gs[v]), b = ak_cpu_conv2d_bwd_ws_floats(gs[v]);
+        nws = f > nws ? f : nws;
+        nws = b > nws ? b : nws;
+    }
+    float *ws = malloc((size_t)nws * sizeof(float)), *dw = malloc((size_t)d.nw * sizeof(float));
+    ck_assert(r.y && r.dx && t.y && t.dx && ws && dw);
+    const data *ds[2] = {&d, &e};
+    res *rs[2] = {&r, &t};
+    for (int v = 0; v < 2; v++) { /* dx accumulates onto zeros in both (its layouts differ) */
+        ak_cpu_conv2d_fwd(rs[v]->y, ds[v]->x, ds[v]->w, ds[v]->b, gs[v], ws);
+        ak_cpu_conv2d_bwd(rs[v]->dx, dw, ds[v]->dy, ds[v]->x, ds[v]->w, gs[v], ws);
+    }
+    free(ws), free(dw);
+    for (int64_t p = 0; p < n * o * h; p++) {
+        char label[96];
+        snprintf(label, sizeof label, "y row %lld: row buffers vs tile", (long long)p);
+        ak_assert_bitwise(label, r.y + p * 64, t.y + p * 72, 64);
+    }
+    for (int64_t p = 0; p < n * c * h; p++) {
+        char label[96];
+        snprintf(label, sizeof label, "dx row %lld: row buffers vs tile", (long long)p);
+        ak_assert_bitwise(label, r.dx + p * 64, t.dx + p * 72, 64);
+    }
+    free(r.y), free(r.dx), free(t.y), free(t.dx);
+    free(d.x), free(d.w), free(d.b), free(d.dy), free(e.x), free(e.w), free(e.b), free(e.dy);
+}
+END_TEST
+
+/* Kernel positions that read only padding for every output (dilation 80 on a 64x64 map: kernel rows
+ * and columns 0 and 2) contribute nothing to dW: entries that start at -0 stay -0 (the transposed
+ * weight gradient computes their zero products and puts the values back), the live ones match
+ * OpenBLAS. 8 groups: one reduction segment (segments are summed onto dW, and -0 + +0 is +0). */
+START_TEST(conv2d_transposed_wgrad_keeps_dead_taps) {
+    ak_conv2d_geom g = {1, 8, 64, 64, 16, 3, 3, 0, 0, 1, 1, 80, 80, 80, 80, 8, 0, 0};
+    ck_assert(ak_cpu_conv2d_out_size(&g));
+    const data d = make_data(&g, 81);
+    const int64_t f = ak_cpu_conv2d_fwd_ws_floats(&g), b = ak_cpu_conv2d_bwd_ws_floats(&g);
+    float *ws = malloc((size_t)((f > b ? f : b) + 1) * sizeof(float));
+    float *dx = calloc((size_t)d.nx, sizeof(float)), *dw = malloc((size_t)d.nw * sizeof(float));
+    ck_assert(ws && dx && dw);
+    for (int64_t i = 0; i < d.nw; i++)
+        dw[i] = -0.0f;
+    ak_cpu_conv2d_bwd(dx, dw, d.dy, d.x, d.w, &g, ws);
+    int dead = 0;
+    for (int64_t i = 0; i < d.nw; i++)
+        if (i % 9 != 4) { /* every position but the centre reads padding only */
+            ck_assert_msg(dw[i] == 0.0f && signbit(dw[i]), "dw[%lld] = %g (sign %d): expected -0", (long long)i,
+                          (double)dw[i], signbit(dw[i]) != 0);
+            dead++;
+        }
+    ck_assert_int_eq(dead, 8 * 16);
+    float *ref = malloc((size_t)d.nw * sizeof(float)), *rdx = calloc((size_t)d.nx, sizeof(float));
+    ck_assert(ref && rdx);
+    for (int64_t i = 0; i < d.nw; i++)
+        ref[i] = -0.0f;
+    ak_conv2d_geom gb = g;
+    gb.impl = AK_CONV2D_IMPL_BLAS;
+    const int64_t bb = ak_cpu_conv2d_bwd_ws_floats(&gb);
+    float *wsb = malloc((size_t)(bb + 1) * sizeof(float));
+    ck_assert(wsb);
+    ak_cpu_conv2d_bwd(rdx, ref, d.dy, d.x, d.w, &gb, wsb);
+    for (int64_t i = 4; i < d.nw; i += 9) {
+        char label[64];
+        snprintf(label, sizeof label, "live dw[%lld] vs OpenBLAS", (long long)i);
+        ak_assert_close(label, dw + i, ref + i, 1, 1e-4, 5e-4);
+    }
+    free(ws), free(wsb), free(dx), free(rdx), free(dw), free(ref);
+    free(d.x), free(d.w), free(d.b), free(d.dy);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("conv2d_paths");
     TCase *tc = tcase_create("core");
@@ -155,6 +273,9 @@ static Suite *suite(void) {
     tcase_add_test(tc, conv2d_reduction_blocks_match_blas);
     tcase_add_test(tc, conv2d_small_maps_match_blas);
     tcase_add_test(tc, conv2d_padding_taps_skipped_match_blas);
+    tcase_add_test(tc, conv2d_row_buffer_paths_match_blas);
+    tcase_add_test(tc, conv2d_row_buffers_match_tile_bitwise);
+    tcase_add_test(tc, conv2d_transposed_wgrad_keeps_dead_taps);
     suite_add_tcase(s, tc);
     return s;
 }
