@@ -72,7 +72,7 @@ static wplan make_plan(const ak_conv2d_geom *g) {
 /* The transposed path (run_wtask_t): dW_g^T (Kg x Og) += col_n (Kg x P) * dY_g[n]^T (P x Og),
  * tasks of at most TKN dW columns (k) and MB rows (o); chunks of TRC positions. */
 #define TKN 256
-#define TRC 128
+#define TRC 256
 #define TRB_MAX (256 * 1024) /* row-buffer floats per thread at most */
 
 /* The row buffer of a chunk (TRC positions of one image: at most this many output rows), and its
@@ -87,12 +87,13 @@ static int64_t trans_channels(const ak_conv2d_geom *g) {
 }
 
 /* Whether the weight gradient runs transposed: kernels with taps (a pointwise convolution's
- * im2col rows are its input rows: read in place by run_wtask), maps of 64x64 and more (at 32x32
- * it measured level with run_wtask)
+ * im2col rows are its input rows: read in place by run_wtask), dilation up to 2 (ASPP's rates
+ * leave many kernel positions reading padding, which run_wtask skips and this path computes),
+ * maps of 64x64 and more (at 32x32 it measured level with run_wtask)
  * and a row buffer that fits. */
 static bool use_trans(const ak_conv2d_geom *g) {
-    return !ak_cpu_conv2d_is_pointwise(g) && g->kh <= AK_MAX_KW && g->kw <= AK_MAX_KW && g->ho * g->wo >= 4096 &&
-           trans_channels(g) * trans_rowbuf(g).cs <= TRB_MAX;
+    return !ak_cpu_conv2d_is_pointwise(g) && g->kh <= AK_MAX_KW && g->kw <= AK_MAX_KW && g->dh <= 2 && g->dw <= 2 &&
+           g->ho * g->wo >= 4096 && trans_channels(g) * trans_rowbuf(g).cs <= TRB_MAX;
 }
 
 /* Task blocks of the transposed path: all output channels of a group up to MB, and the reduction
