@@ -38,18 +38,20 @@ bool ak_cpu_conv2d_igemm_supported(void) {
 #endif
 }
 
-/* Row buffers (igemm_rowbuf.h). For a stride-1 convolution whose output rows are whole vectors
- * (Wo % 16 == 0), a task's im2col rows are shifted windows of a few input rows. Instead of the
- * kc x n im2col tile (kh*kw copies of each input float), a K block copies the input rows its
- * output rows read, once, and the kernel reads B through a view (ak_bview): one base per vector
- * (its output position) and one offset per entry (its channel and kernel position). The same
- * floats reach the same FMAs in the same order, so the results are bitwise those of the tile; a
- * 3x3 kernel copies 9x fewer floats (the packing was 15-25 % of a 64-channel layer's time). */
-/* The buffer geometry of output columns [p0, p0 + n) when the row-buffer path applies: stride 1,
- * whole vectors within output rows, and a buffer no larger per channel than the tile (nt*ldb
- * floats; wide dilations read far-apart rows, most of them for taps a task leaves out). */
+/* Row buffers (igemm_rowbuf.h). When a convolution's output rows are whole vectors (Wo % 16 ==
+ * 0), a task's im2col rows are windows of a few input rows (split by column phase when strided, so
+ * that each window is contiguous). Instead of the kc x n im2col tile (kh*kw copies of each input
+ * float), a K block copies the input rows its output rows read, once, and the kernel reads B
+ * through a view (ak_bview): one base per vector (its output position) and one offset per entry
+ * (its channel and kernel position). The same floats reach the same FMAs in the same order, so the
+ * results are bitwise those of the tile; a 3x3 kernel copies 9x fewer floats (the packing was
+ * 15-25 % of a 64-channel layer's time).
+ * The buffer geometry of output columns [p0, p0 + n) when the row-buffer path applies: strides 1
+ * and 2, whole vectors within output rows of 64 or more (at 16 and 32 it measured level with the
+ * tile or slower), and a buffer no larger per channel than the tile (nt*ldb floats; wide
+ * dilations read far-apart rows, most of them for taps a task leaves out). */
 static bool rowbuf_plan(const ak_conv2d_geom *g, int64_t p0, int64_t n, int nt, int64_t ldb, rowbuf_geom *rb) {
-    if (g->sh != 1 || g->sw != 1 || g->wo % 16 || g->wo < 64 || p0 % 16 || n % 16 || nt <= 0 || g->kh > AK_MAX_KW ||
+    if (g->sw > 2 || g->wo % 16 || g->wo < 64 || p0 % 16 || n % 16 || nt <= 0 || g->kh > AK_MAX_KW ||
         g->kw > AK_MAX_KW)
         return false;
     *rb = rowbuf_geometry(g, p0 / g->wo, (p0 + n - 1) / g->wo - p0 / g->wo + 1);

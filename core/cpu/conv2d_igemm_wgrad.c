@@ -92,7 +92,8 @@ static int64_t trans_channels(const ak_conv2d_geom *g) {
  * maps of 64x64 and more (at 32x32 it measured level with run_wtask)
  * and a row buffer that fits. */
 static bool use_trans(const ak_conv2d_geom *g) {
-    return !ak_cpu_conv2d_is_pointwise(g) && g->kh <= AK_MAX_KW && g->kw <= AK_MAX_KW && g->dh <= 2 && g->dw <= 2 &&
+    return !ak_cpu_conv2d_is_pointwise(g) && g->kh <= AK_MAX_KW && g->kw <= AK_MAX_KW && g->sw <= AK_MAX_KW &&
+           g->dh <= 2 && g->dw <= 2 &&
            g->ho * g->wo >= 4096 && trans_channels(g) * trans_rowbuf(g).cs <= TRB_MAX;
 }
 
