@@ -58,13 +58,35 @@ static bool rowbuf_plan(const ak_conv2d_geom *g, int64_t p0, int64_t n, int nt, 
     return rb->cs <= nt * ldb;
 }
 
+/* Row-buffer channels per K block: whole channels, at most KC entries, equal blocks. */
+static int64_t rowbuf_block_channels(int64_t cg, int nt) {
+    const int64_t max_ch = KC / nt > 0 ? KC / nt : 1, nblk = (cg + max_ch - 1) / max_ch;
+    return (cg + nblk - 1) / nblk;
+}
+
+/* Small maps (NC < P <= WHOLE_P, rows of 32 or 48; dilation 1, so that an image reads every
+ * kernel position): a task takes a whole image and a range of output channels (igemm_run), its
+ * row buffer every input row. With tasks of NC columns each would read the whole weight, which at
+ * these sizes is larger than L2 (3x3 256->256: 2.4 MB, read by 3 tasks per image). */
+#define WHOLE_P 2048
+static bool whole_image(const ak_conv2d_geom *g) {
+    const int64_t P = g->ho * g->wo;
+    if (ak_cpu_conv2d_is_pointwise(g) || g->dh != 1 || g->dw != 1 || g->sw > 2 || g->wo % 16 || g->wo < 32 ||
+        g->wo >= 64 || P <= NC || P > WHOLE_P || g->kh > AK_MAX_KW || g->kw > AK_MAX_KW)
+        return false;
+    const int nt = (int)(g->kh * g->kw);
+    const rowbuf_geom rb = rowbuf_geometry(g, 0, g->ho);
+    return rowbuf_block_channels(g->c / g->groups, nt) * rb.cs <= KC * (NC + 16); /* the per-thread buffer */
+}
+
 /* Whether a call runs its tasks through row buffers: rowbuf_plan for its first task with all taps
  * (tasks that then fail the plan, with few live taps, take the tile with the same packed A). */
 static bool rowbuf_call(const ak_conv2d_geom *g) {
     const int64_t P = g->ho * g->wo, per_img = (P + NC - 1) / NC;
     const int64_t n = (((P + 15) / 16) / per_img) * 16, ldb = ((n + 15) / 16 | 1) * 16;
     rowbuf_geom rb;
-    return !ak_cpu_conv2d_is_pointwise(g) && rowbuf_plan(g, 0, n, (int)(g->kh * g->kw), ldb, &rb);
+    return !ak_cpu_conv2d_is_pointwise(g) &&
+           (whole_image(g) || rowbuf_plan(g, 0, n, (int)(g->kh * g->kw), ldb, &rb));
 }
 
 /* Floats of A packed in k-major blocks of MR rows, per group (the forward weight when the call
@@ -202,11 +224,10 @@ static void rowbuf_offsets(int32_t *off, const ak_conv2d_geom *g, const rowbuf_g
  * panels outer (a panel's rows stay in L1 across the row blocks of A). */
 AK_AVX512 static void run_task_rowbuf(float *y, const float *x, const float *w, const ak_conv2d_geom *src,
                                       const float *ap, const float *bias, const ak_conv2d_geom *g, int64_t p0,
-                                      int64_t p1, bool accumulate, float *bp, const rowbuf_geom *rb,
-                                      const int16_t *tp, int nt) {
+                                      int64_t p1, int64_t m0, int64_t m1, bool accumulate, float *bp,
+                                      const rowbuf_geom *rb, const int16_t *tp, int nt) {
     const int64_t G = g->groups, cg = g->c / G, og = g->o / G, P = g->ho * g->wo;
-    const int64_t max_ch = KC / nt > 0 ? KC / nt : 1, nblk = (cg + max_ch - 1) / max_ch;
-    const int64_t chb = (cg + nblk - 1) / nblk; /* channels per K block, equal blocks */
+    const int64_t chb = rowbuf_block_channels(cg, nt);
     int32_t off[2 * BOFF]; /* A offsets, then B offsets (ak_bview) */
     for (int64_t gi = 0; gi < G; gi++) {
         const float *bg = bias ? bias + gi * og : NULL;
@@ -219,8 +240,8 @@ AK_AVX512 static void run_task_rowbuf(float *y, const float *x, const float *w, 
             int init = (cb > 0 || accumulate) ? INIT_LOAD : INIT_ZERO;
             if (cb == 0 && bg)
                 init = accumulate ? INIT_LOAD_BIAS : INIT_BIAS;
-            for (int64_t m = 0; m < og; m += MR) {
-                const int rows = (int)(og - m < MR ? og - m : MR);
+            for (int64_t m = m0; m < m1; m += MR) {
+                const int rows = (int)(m1 - m < MR ? m1 - m : MR);
                 const ak_arows av = arows_for(w, g, src, ap, gi, m, rows, off);
                 for (int64_t pa = p0, pw = 0; pa < p1; pa += pw) {
                     pw = panel_cols(p1 - pa);
@@ -242,8 +263,8 @@ AK_AVX512 static void run_task_rowbuf(float *y, const float *x, const float *w, 
  * the columns into zones by the kernel columns' valid ranges, to leave out those too, measured
  * slower: the zones' narrow rows run the 16- and 32-column kernels.) */
 AK_AVX512 static void run_task(float *y, const float *x, const float *w, const ak_conv2d_geom *src, const float *ap,
-                               const float *bias, const ak_conv2d_geom *g, int64_t p0, int64_t p1, bool accumulate,
-                               float *bp) {
+                               const float *bias, const ak_conv2d_geom *g, int64_t p0, int64_t p1, int64_t m0,
+                               int64_t m1, bool whole, bool accumulate, float *bp) {
     const int64_t G = g->groups, cg = g->c / G, og = g->o / G, khw = g->kh * g->kw, P = g->ho * g->wo;
     /* tile row stride: an odd count of cache lines, so that the rows spread over the L1 sets */
     const int64_t n = p1 - p0, ldb = ((n + 15) / 16 | 1) * 16;
@@ -255,8 +276,10 @@ AK_AVX512 static void run_task(float *y, const float *x, const float *w, const a
         nt = task_taps(g, segs, ns, taps);
     const int16_t *tp = nt < khw ? taps : NULL;
     rowbuf_geom rb;
-    if (ap && ns > 0 && rowbuf_plan(g, p0, n, nt, ldb, &rb)) {
-        run_task_rowbuf(y, x, w, src, ap, bias, g, p0, p1, accumulate, bp, &rb, tp, nt);
+    if (whole) /* every kernel position live (whole_image) */
+        rb = rowbuf_geometry(g, 0, g->ho);
+    if (whole || (ap && ns > 0 && rowbuf_plan(g, p0, n, nt, ldb, &rb))) {
+        run_task_rowbuf(y, x, w, src, ap, bias, g, p0, p1, m0, m1, accumulate, bp, &rb, tp, nt);
         return;
     }
     const int64_t kg = cg * nt; /* reduction length of the task */
@@ -275,8 +298,8 @@ AK_AVX512 static void run_task(float *y, const float *x, const float *w, const a
             int init = (k0 > 0 || accumulate) ? INIT_LOAD : INIT_ZERO;
             if (k0 == 0 && bg)
                 init = accumulate ? INIT_LOAD_BIAS : INIT_BIAS;
-            for (int64_t m = 0; m < og; m += MR) {
-                const int rows = (int)(og - m < MR ? og - m : MR);
+            for (int64_t m = m0; m < m1; m += MR) {
+                const int rows = (int)(m1 - m < MR ? m1 - m : MR);
                 const ak_arows av = arows_for(w, g, src, ap, gi, m, rows, off);
                 for (int64_t pa = p0, pw = 0; pa < p1; pa += pw) {
                     pw = panel_cols(p1 - pa);
@@ -344,13 +367,19 @@ static int64_t task_col(int64_t t, int64_t per_img, int64_t P) {
 
 static void igemm_run(float *y, const float *x, const float *w, const float *b, const ak_conv2d_geom *g,
                       const ak_conv2d_geom *src, bool accumulate, float *ws, int nthreads) {
-    const int64_t P = g->ho * g->wo, per_img = (P + NC - 1) / NC, ntasks = g->n * per_img;
+    if (nthreads < 1)
+        nthreads = 1;
+    /* tasks: per image, per_img column ranges (NC columns) x msplit ranges of output channels (whole
+     * images: enough ranges of whole register blocks for two tasks per thread) */
+    const bool whole = whole_image(g);
+    const int64_t P = g->ho * g->wo, og = g->o / g->groups, per_img = whole ? 1 : (P + NC - 1) / NC;
+    int64_t msplit = whole ? (2 * nthreads + g->n - 1) / g->n : 1;
+    msplit = msplit > (og + MR - 1) / MR ? (og + MR - 1) / MR : msplit;
+    const int64_t mlen = ((og + msplit - 1) / msplit + MR - 1) / MR * MR, ntasks = g->n * per_img * msplit;
     const int64_t in_sz = g->c * g->h * g->w, out_sz = g->o * P;
     const bool packed = src ? flipped_packed(g) : rowbuf_call(g);
     const int64_t npairs = (g->o / g->groups + 2 * MR - 1) / (2 * MR);
     float *ap = packed ? ws : NULL, *bps = ws + (packed ? packed_a_floats(g) : 0);
-    if (nthreads < 1)
-        nthreads = 1;
 #pragma omp parallel num_threads(nthreads) if (ntasks > 1)
     {
         if (packed) {
@@ -364,9 +393,10 @@ static void igemm_run(float *y, const float *x, const float *w, const float *b, 
         float *bp = bps + (int64_t)omp_get_thread_num() * KC * (NC + 16);
 #pragma omp for schedule(dynamic, 1)
         for (int64_t t = 0; t < ntasks; t++) {
-            const int64_t n = t / per_img, q = t % per_img;
+            const int64_t n = t / (per_img * msplit), q = t / msplit % per_img, mi = t % msplit;
             const int64_t p0 = task_col(q, per_img, P), p1 = task_col(q + 1, per_img, P);
-            run_task(y + n * out_sz, x + n * in_sz, w, src, ap, b, g, p0, p1, accumulate, bp);
+            const int64_t m0 = mi * mlen < og ? mi * mlen : og, m1 = m0 + mlen < og ? m0 + mlen : og;
+            run_task(y + n * out_sz, x + n * in_sz, w, src, ap, b, g, p0, p1, m0, m1, whole, accumulate, bp);
         }
     }
 }

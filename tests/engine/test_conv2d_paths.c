@@ -14,9 +14,10 @@
  *  - the strided data gradient in blocks of channels over whole images (large K, small map);
  *  - small maps (4x4, 8x8: P = 16, 64) whose weight-gradient chunks run over several images, and a
  *    7x7 map (P = 49) whose chunks stop at image ends;
- *  - row buffers (maps of 64x64 and more): the forward and stride-1 data gradient reading B through
- *    them (also bitwise against the im2col tile: a 64-wide map against the same map 72 wide, whose
- *    extra columns are zero), and the transposed weight gradient (strides 1 and 2, 3x3 to 7x7,
+ *  - row buffers (rows of 64 and more, and small maps of 32 or 48 wide taken an image per task):
+ *    the forward and stride-1 data gradient reading B through them (also bitwise against the im2col
+ *    tile: a 64-wide map against the same map 72 wide, whose extra columns are zero), and the
+ *    transposed weight gradient (strides 1 and 2, 3x3 to 7x7,
  *    groups, dilation, output channels and reduction lengths off the kernel's blocks, kernel
  *    positions that read only padding, whose dW entries keep their bits, -0 included).
  * On CPUs without AVX-512 both runs take the OpenBLAS path and the checks still hold. */
@@ -162,6 +163,11 @@ START_TEST(conv2d_row_buffer_paths_match_blas) {
     check_path((ak_conv2d_geom){1, 3, 130, 128, 16, 7, 7, 0, 0, 2, 2, 3, 3, 1, 1, 1, 0, 0}, "7x7/2 at 130x128", 64);
     /* rows not a multiple of 16 wide: tile forward, transposed weight gradient */
     check_path((ak_conv2d_geom){1, 7, 64, 70, 52, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0}, "3x3 at 64x70", 65);
+    /* small maps: a task per whole image and range of output channels (stride 1 and 2, groups) */
+    check_path((ak_conv2d_geom){1, 12, 64, 64, 20, 3, 3, 0, 0, 2, 2, 1, 1, 1, 1, 1, 0, 0}, "3x3/2 to 32x32, whole",
+               67);
+    check_path((ak_conv2d_geom){2, 8, 24, 48, 36, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 2, 0, 0}, "3x3 at 24x48 groups 2, whole",
+               68);
     /* dilation 24: kernel rows that read only padding over many chunks */
     check_path((ak_conv2d_geom){1, 4, 64, 64, 8, 3, 3, 0, 0, 1, 1, 24, 24, 24, 24, 1, 0, 0}, "3x3 dilation 24 at 64x64",
                66);
