@@ -15,6 +15,8 @@
  */
 #include "core/cpu/conv2d_igemm.h"
 
+#include <omp.h>
+
 #include "core/cpu/conv2d_blas.h"
 #include "core/cpu/conv2d_im2col.h"
 #include "core/cpu/igemm_kernel.h"
@@ -39,7 +41,7 @@ static ak_conv2d_geom dgrad_geom(const ak_conv2d_geom *g) {
  * (oh - oh0)*wo. */
 #ifdef AK_IGEMM_X86
 AK_AVX512 static void col2im_v(float *x, const float *col, int64_t ldc, int64_t oh0, const ak_conv2d_geom *g,
-                               int64_t c0, int64_t c1, int64_t r0, int64_t r1) {
+                               int64_t c0, int64_t c1, int64_t r0, int64_t r1, bool parallel) {
     const int64_t kh = g->kh, kw = g->kw, wo = g->wo;
     const int64_t h = g->h, w = g->w, sh = g->sh, sw = g->sw, ph = g->ph, dh = g->dh;
     int64_t ih_lo = r0 * sh - ph, ih_hi = (r1 - 1) * sh - ph + (kh - 1) * dh + 1;
@@ -50,7 +52,7 @@ AK_AVX512 static void col2im_v(float *x, const float *col, int64_t ldc, int64_t 
     int64_t lo[AK_MAX_KW], hi[AK_MAX_KW];
     valid_cols_all(g, lo, hi);
     const int64_t nrows = ih_hi - ih_lo, tasks = (c1 - c0) * nrows;
-#pragma omp parallel for schedule(static) if (tasks * kh * kw * wo > 16384)
+#pragma omp parallel for schedule(static) if (parallel && tasks * kh * kw * wo > 16384)
     for (int64_t task = 0; task < tasks; task++) {
         const int64_t c = c0 + task / nrows, ih = ih_lo + task % nrows;
         float *dst_row = x + (c * h + ih) * w;
@@ -75,8 +77,8 @@ AK_AVX512 static void col2im_v(float *x, const float *col, int64_t ldc, int64_t 
 }
 #else
 static void col2im_v(float *x, const float *col, int64_t ldc, int64_t oh0, const ak_conv2d_geom *g, int64_t c0,
-                     int64_t c1, int64_t r0, int64_t r1) {
-    (void)ldc, (void)oh0, (void)c0, (void)c1; /* never called (no AVX-512 kernels without AK_IGEMM_X86) */
+                     int64_t c1, int64_t r0, int64_t r1, bool parallel) {
+    (void)ldc, (void)oh0, (void)c0, (void)c1, (void)parallel; /* never called (no AVX-512 kernels without AK_IGEMM_X86) */
     ak_cpu_col2im_rows(x, col, g, r0, r1);
 }
 #endif
@@ -85,13 +87,20 @@ static void col2im_v(float *x, const float *col, int64_t ldc, int64_t oh0, const
  * for row tiles: a block's dcol ((c1 - c0)*kh*kw x P) must fit the tile buffer and start at a
  * multiple of 8 rows of the packed W^T; chosen when its traffic (W^T once plus dY once per
  * block) is below the row tiles' (W^T once per tile). Geometry only. */
+/* The channel counts c for which c*khw rows of dcol are whole blocks of the packed W^T are the
+ * multiples of MR / gcd(khw, MR). */
+static int64_t channel_step(int64_t khw) {
+    int64_t step = MR;
+    while (step > 1 && khw * (step / 2) % MR == 0)
+        step /= 2;
+    return step;
+}
+
 static int64_t chan_block(const ak_conv2d_geom *g) {
     const int64_t khw = g->kh * g->kw, P = g->ho * g->wo, kg = g->c * khw;
     if (g->groups != 1)
         return 0;
-    int64_t step = MR; /* channels per block: a multiple of MR / gcd(khw, MR) */
-    while (step > 1 && khw * (step / 2) % MR == 0)
-        step /= 2;
+    const int64_t step = channel_step(khw); /* channels per block: a multiple of it */
     int64_t cb = ak_cpu_conv2d_blas_ws_floats(g) / (khw * P) / step * step;
     if (cb < 1)
         return 0;
@@ -129,8 +138,28 @@ void ak_cpu_conv2d_igemm_dgrad(float *dx, const float *dy, const float *w, const
             ak_cpu_igemm_sgemm_packed((c1 - c0) * khw, P, og, ap + c0 * khw * og, dy + n * out_sz, P, col, P, false,
                                       gws, nthreads);
             for (int64_t r0 = 0; r0 < g->ho; r0 += R)
-                col2im_v(dx + n * in_sz, col, P, 0, g, c0, c1, r0, r0 + R < g->ho ? r0 + R : g->ho);
+                col2im_v(dx + n * in_sz, col, P, 0, g, c0, c1, r0, r0 + R < g->ho ? r0 + R : g->ho, true);
         }
+    }
+    const int64_t step = channel_step(khw), per = ((g->c + nthreads - 1) / nthreads + step - 1) / step * step;
+    if (cb == 0 && G == 1 && nthreads > 1 && per * (nthreads - 1) < g->c) {
+        /* row tiles, channels owned by the threads: each computes its channels' rows of dcol and adds
+         * them into dX itself, so that dcol stays in its core's cache and a tile costs no barrier
+         * (the same chains and additions in the same order as below) */
+        const int64_t ldc = R * g->wo; /* fixed: the threads' rows of col must not move with a short last tile */
+#pragma omp parallel num_threads(nthreads)
+        {
+            const int64_t c0 = omp_get_thread_num() * per, c1 = c0 + per < g->c ? c0 + per : g->c;
+            float *bp = gws + (int64_t)omp_get_thread_num() * ak_cpu_igemm_sgemm_packed_ws_floats(1);
+            for (int64_t n = 0; n < g->n && c0 < c1; n++)
+                for (int64_t r0 = 0; r0 < g->ho; r0 += R) {
+                    const int64_t r1 = r0 + R < g->ho ? r0 + R : g->ho, t = (r1 - r0) * g->wo;
+                    ak_cpu_igemm_sgemm_packed_rows(c0 * khw, c1 * khw, t, og, ap, dy + n * out_sz + r0 * g->wo, P, col,
+                                                   ldc, false, bp);
+                    col2im_v(dx + n * in_sz, col + c0 * khw * ldc, ldc, r0, g, c0, c1, r0, r1, false);
+                }
+        }
+        return;
     }
     for (int64_t n = 0; n < g->n && cb == 0; n++) {
         const float *dyn = dy + n * out_sz;
@@ -139,7 +168,7 @@ void ak_cpu_conv2d_igemm_dgrad(float *dx, const float *dy, const float *w, const
             for (int64_t gi = 0; gi < G; gi++)
                 ak_cpu_igemm_sgemm_packed(kg, t, og, ap + gi * pa_sz, dyn + gi * og * P + r0 * g->wo, P,
                                           col + gi * kg * t, t, false, gws, nthreads);
-            col2im_v(dx + n * in_sz, col, t, r0, g, 0, g->c, r0, r1);
+            col2im_v(dx + n * in_sz, col, t, r0, g, 0, g->c, r0, r1, true);
         }
     }
 }

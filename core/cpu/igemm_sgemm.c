@@ -90,6 +90,12 @@ void ak_cpu_igemm_sgemm_packed(int64_t m, int64_t n, int64_t k, const float *ap,
     }
 }
 
+void ak_cpu_igemm_sgemm_packed_rows(int64_t m_lo, int64_t m_hi, int64_t n, int64_t k, const float *ap,
+                                    const float *b, int64_t ldb, float *c, int64_t ldc, bool accumulate, float *bp) {
+    for (int64_t p0 = 0; p0 < n && m_lo < m_hi; p0 += NC)
+        gemm_task(m_lo, m_hi, k, ap, b, ldb, c, ldc, accumulate, p0, p0 + NC < n ? p0 + NC : n, bp);
+}
+
 void ak_cpu_igemm_sgemm(bool ta, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
                         int64_t ldb, float *c, int64_t ldc, bool accumulate, float *ws, int nthreads) {
     if (m <= 0 || n <= 0)
@@ -108,6 +114,11 @@ void ak_cpu_igemm_sgemm_packed(int64_t m, int64_t n, int64_t k, const float *ap,
                                int64_t ldc, bool accumulate, float *ws, int nthreads) {
     (void)m, (void)n, (void)k, (void)ap, (void)b, (void)ldb, (void)c, (void)ldc, (void)accumulate, (void)ws;
     (void)nthreads;
+}
+void ak_cpu_igemm_sgemm_packed_rows(int64_t m_lo, int64_t m_hi, int64_t n, int64_t k, const float *ap,
+                                    const float *b, int64_t ldb, float *c, int64_t ldc, bool accumulate, float *bp) {
+    (void)m_lo, (void)m_hi, (void)n, (void)k, (void)ap, (void)b, (void)ldb, (void)c, (void)ldc, (void)accumulate;
+    (void)bp;
 }
 void ak_cpu_igemm_sgemm(bool ta, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
                         int64_t ldb, float *c, int64_t ldc, bool accumulate, float *ws, int nthreads) {

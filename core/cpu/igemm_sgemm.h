@@ -26,6 +26,11 @@ void ak_cpu_igemm_sgemm(bool ta, int64_t m, int64_t n, int64_t k, const float *a
 int64_t ak_cpu_igemm_packed_a_floats(int64_t m, int64_t k);
 void ak_cpu_igemm_pack_a(float *ap, bool ta, int64_t m, int64_t k, const float *a, int64_t lda, int nthreads);
 int64_t ak_cpu_igemm_sgemm_packed_ws_floats(int nthreads);
+/* Rows [m_lo, m_hi) of that product (m_lo a multiple of 8) on the calling thread, for callers that
+ * share the rows out themselves; bp: ak_cpu_igemm_sgemm_packed_ws_floats(1) floats. Each element
+ * is the same FMA chain as in ak_cpu_igemm_sgemm_packed. */
+void ak_cpu_igemm_sgemm_packed_rows(int64_t m_lo, int64_t m_hi, int64_t n, int64_t k, const float *ap,
+                                    const float *b, int64_t ldb, float *c, int64_t ldc, bool accumulate, float *bp);
 void ak_cpu_igemm_sgemm_packed(int64_t m, int64_t n, int64_t k, const float *ap, const float *b, int64_t ldb, float *c,
                                int64_t ldc, bool accumulate, float *ws, int nthreads);
 

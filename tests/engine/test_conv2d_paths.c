@@ -121,6 +121,10 @@ START_TEST(conv2d_reduction_blocks_match_blas) {
     check_path((ak_conv2d_geom){1, 1024, 8, 8, 24, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 0}, "pointwise K 1024", 32);
     /* strided: generic im2col rows */
     check_path((ak_conv2d_geom){2, 8, 33, 35, 12, 3, 3, 0, 0, 2, 2, 1, 1, 1, 1, 1, 0, 0}, "3x3 stride 2", 33);
+    /* enough channels for the threads to own them (data gradient: dcol rows and col2im per thread),
+     * tiles of 3 output rows of 17 (a short last one) */
+    check_path((ak_conv2d_geom){2, 40, 33, 35, 12, 3, 3, 0, 0, 2, 2, 1, 1, 1, 1, 1, 3 * 40 * 9 * 18, 0},
+               "3x3 stride 2, 40 channels, row tiles", 34);
 }
 END_TEST
 
