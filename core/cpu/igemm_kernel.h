@@ -25,7 +25,7 @@
 #define NR 48         /* output columns per register block (3 zmm) */
 #define KC 512        /* reduction block at most (see kblock) */
 #define NC (NR * 8)   /* output columns per task */
-#define BOFF KC       /* ak_bview: the B offsets follow the A offsets at off + BOFF (reduction blocks <= KC) */
+#define BOFF 1024     /* ak_bview: the B offsets follow the A offsets at off + BOFF (its reduction blocks <= BOFF) */
 
 /* The reduction block for a reduction of length k: k split into equal blocks of at most KC (K =
  * 512 is one block, 576 two of 288): a short last block costs a full reload of C for little

@@ -158,9 +158,10 @@ START_TEST(conv2d_padding_taps_skipped_match_blas) {
 END_TEST
 
 START_TEST(conv2d_row_buffer_paths_match_blas) {
-    /* forward and data gradient through row buffers (64 wide), K = 60*9 in 2 blocks, 20 output
+    /* forward and data gradient through row buffers (64 wide), K = 120*9 in 2 blocks, 20 output
      * channels (a partial register block), the weight gradient transposed (P = 4096) */
-    check_path((ak_conv2d_geom){1, 60, 64, 64, 20, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0}, "3x3 at 64x64, K 540", 61);
+    check_path((ak_conv2d_geom){1, 120, 64, 64, 20, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0}, "3x3 at 64x64, K 1080",
+               61);
     check_path((ak_conv2d_geom){2, 5, 64, 128, 12, 3, 3, 0, 0, 1, 1, 2, 2, 2, 2, 1, 0, 0}, "3x3 dilation 2, K 45", 62);
     check_path((ak_conv2d_geom){1, 6, 64, 64, 40, 5, 5, 0, 0, 1, 1, 2, 2, 1, 1, 2, 0, 0}, "5x5 groups 2", 63);
     /* the stem's shape class: 7x7 stride 2 (weight gradient transposed over strided rows) */
