@@ -296,6 +296,11 @@ AK_AVX512 static void run_task(float *y, const float *x, const float *w, const a
         run_task_rowbuf(y, x, w, src, ap, bias, g, p0, p1, m0, m1, accumulate, bp, &rb, tp, nt);
         return;
     }
+    if (n > NC) { /* a row task (row_task_rows) that the tile must take: in pieces of at most NC columns */
+        for (int64_t q0 = p0; q0 < p1; q0 += NC)
+            run_task(y, x, w, src, ap, bias, g, q0, q0 + NC < p1 ? q0 + NC : p1, m0, m1, false, accumulate, bp);
+        return;
+    }
     const int64_t kg = cg * nt; /* reduction length of the task */
     int32_t off[KC];
     for (int64_t gi = 0; gi < G; gi++) {
@@ -379,6 +384,24 @@ static int64_t task_col(int64_t t, int64_t per_img, int64_t P) {
     return c < P ? c : P;
 }
 
+/* Output rows per task of a call through row buffers on rows of 64 or more (0: tasks of NC
+ * columns): whole rows, about ROW_TASK_COLS columns, so that a task's buffer holds fewer halo rows
+ * (3x3 at 128 wide: 8 buffer rows for 6 output rows instead of 5-6 for 3) and a task's output block
+ * (O x columns) stays within ROW_TASK_FLOATS. */
+#define ROW_TASK_COLS 768
+#define ROW_TASK_FLOATS (256 * 1024)
+static int64_t row_task_rows(const ak_conv2d_geom *g) {
+    const int64_t og = g->o / g->groups;
+    if (ak_cpu_conv2d_is_pointwise(g) || g->wo % 16 || g->wo < 64 || og * ROW_TASK_COLS > ROW_TASK_FLOATS)
+        return 0;
+    const int64_t rows = ROW_TASK_COLS / g->wo;
+    if (rows < 2 || rows >= g->ho)
+        return 0;
+    const int64_t n = rows * g->wo, ldb = ((n + 15) / 16 | 1) * 16;
+    rowbuf_geom rb;
+    return rowbuf_call(g) && rowbuf_plan(g, 0, n, (int)(g->kh * g->kw), ldb, &rb) ? rows : 0;
+}
+
 static void igemm_run(float *y, const float *x, const float *w, const float *b, const ak_conv2d_geom *g,
                       const ak_conv2d_geom *src, bool accumulate, float *ws, int nthreads) {
     if (nthreads < 1)
@@ -386,7 +409,9 @@ static void igemm_run(float *y, const float *x, const float *w, const float *b, 
     /* tasks: per image, per_img column ranges (NC columns) x msplit ranges of output channels (whole
      * images: enough ranges of whole register blocks for two tasks per thread) */
     const bool whole = whole_image(g);
-    const int64_t P = g->ho * g->wo, og = g->o / g->groups, per_img = whole ? 1 : (P + NC - 1) / NC;
+    const int64_t rrows = whole ? 0 : row_task_rows(g);
+    const int64_t P = g->ho * g->wo, og = g->o / g->groups;
+    const int64_t per_img = whole ? 1 : rrows ? (g->ho + rrows - 1) / rrows : (P + NC - 1) / NC;
     int64_t msplit = whole ? (2 * nthreads + g->n - 1) / g->n : 1;
     msplit = msplit > (og + MR - 1) / MR ? (og + MR - 1) / MR : msplit;
     const int64_t mlen = ((og + msplit - 1) / msplit + MR - 1) / MR * MR, ntasks = g->n * per_img * msplit;
@@ -408,7 +433,9 @@ static void igemm_run(float *y, const float *x, const float *w, const float *b, 
 #pragma omp for schedule(dynamic, 1)
         for (int64_t t = 0; t < ntasks; t++) {
             const int64_t n = t / (per_img * msplit), q = t / msplit % per_img, mi = t % msplit;
-            const int64_t p0 = task_col(q, per_img, P), p1 = task_col(q + 1, per_img, P);
+            int64_t p0 = task_col(q, per_img, P), p1 = task_col(q + 1, per_img, P);
+            if (rrows)
+                p0 = q * rrows * g->wo, p1 = p0 + rrows * g->wo < P ? p0 + rrows * g->wo : P;
             const int64_t m0 = mi * mlen < og ? mi * mlen : og, m1 = m0 + mlen < og ? m0 + mlen : og;
             run_task(y + n * out_sz, x + n * in_sz, w, src, ap, b, g, p0, p1, m0, m1, whole, accumulate, bp);
         }

@@ -173,6 +173,10 @@ START_TEST(conv2d_row_buffer_paths_match_blas) {
                67);
     check_path((ak_conv2d_geom){2, 8, 24, 48, 36, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 2, 0, 0}, "3x3 at 24x48 groups 2, whole",
                68);
+    /* row tasks (3 output rows of 256) through row buffers; the last (2 rows, a kernel row reading
+     * padding only) takes the im2col tile in pieces of at most 384 columns */
+    check_path((ak_conv2d_geom){1, 4, 32, 256, 8, 3, 3, 0, 0, 1, 1, 5, 5, 5, 5, 1, 0, 0}, "row tasks, dilation 5",
+               69);
     /* dilation 24: kernel rows that read only padding over many chunks */
     check_path((ak_conv2d_geom){1, 4, 64, 64, 8, 3, 3, 0, 0, 1, 1, 24, 24, 24, 24, 1, 0, 0}, "3x3 dilation 24 at 64x64",
                66);
