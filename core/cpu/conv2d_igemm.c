@@ -39,9 +39,16 @@ bool ak_cpu_conv2d_igemm_supported(void) {
 }
 
 /* Row-buffer channels per K block: whole channels, at most BOFF entries (twice the tile's KC: a
- * 64-channel 3x3 layer in one block measured 3 % faster than in two), equal blocks. */
-static int64_t rowbuf_block_channels(int64_t cg, int nt) {
-    const int64_t max_ch = BOFF / nt > 0 ? BOFF / nt : 1, nblk = (cg + max_ch - 1) / max_ch;
+ * 64-channel 3x3 layer in one block measured 3 % faster than in two) and at most the per-thread
+ * workspace (KC * (NC + 16) floats) of buffer (cs floats per channel), equal blocks; 0 when one
+ * channel does not fit. */
+static int64_t rowbuf_block_channels(int64_t cg, int nt, int64_t cs) {
+    int64_t max_ch = BOFF / nt > 0 ? BOFF / nt : 1;
+    if (max_ch * cs > KC * (NC + 16))
+        max_ch = KC * (NC + 16) / cs;
+    if (max_ch < 1)
+        return 0;
+    const int64_t nblk = (cg + max_ch - 1) / max_ch;
     return (cg + nblk - 1) / nblk;
 }
 
@@ -63,7 +70,7 @@ static bool rowbuf_plan(const ak_conv2d_geom *g, int64_t p0, int64_t n, int nt, 
         g->kw > AK_MAX_KW)
         return false;
     *rb = rowbuf_geometry(g, p0 / g->wo, (p0 + n - 1) / g->wo - p0 / g->wo + 1);
-    return rb->cs <= nt * ldb && rowbuf_block_channels(g->c / g->groups, nt) * rb->cs <= KC * (NC + 16);
+    return rb->cs <= nt * ldb && rowbuf_block_channels(g->c / g->groups, nt, rb->cs) > 0;
 }
 
 /* Small maps (NC < P <= WHOLE_P, rows of 32 or 48; dilation 1, so that an image reads every
@@ -78,7 +85,7 @@ static bool whole_image(const ak_conv2d_geom *g) {
         return false;
     const int nt = (int)(g->kh * g->kw);
     const rowbuf_geom rb = rowbuf_geometry(g, 0, g->ho);
-    return rowbuf_block_channels(g->c / g->groups, nt) * rb.cs <= KC * (NC + 16); /* the per-thread buffer */
+    return rowbuf_block_channels(g->c / g->groups, nt, rb.cs) > 0; /* the per-thread buffer */
 }
 
 /* Whether a call runs its tasks through row buffers: rowbuf_plan for its first task with all taps
@@ -229,7 +236,7 @@ AK_AVX512 static void run_task_rowbuf(float *y, const float *x, const float *w, 
                                       int64_t p1, int64_t m0, int64_t m1, bool accumulate, float *bp,
                                       const rowbuf_geom *rb, const int16_t *tp, int nt) {
     const int64_t G = g->groups, cg = g->c / G, og = g->o / G, P = g->ho * g->wo;
-    const int64_t chb = rowbuf_block_channels(cg, nt);
+    const int64_t chb = rowbuf_block_channels(cg, nt, rb->cs);
     int32_t off[2 * BOFF]; /* A offsets, then B offsets (ak_bview) */
     int64_t tap_off[AK_MAX_KW * AK_MAX_KW];
     for (int t = 0; t < nt; t++) {

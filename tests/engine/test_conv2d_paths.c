@@ -168,6 +168,10 @@ START_TEST(conv2d_row_buffer_paths_match_blas) {
     check_path((ak_conv2d_geom){1, 3, 130, 128, 16, 7, 7, 0, 0, 2, 2, 3, 3, 1, 1, 1, 0, 0}, "7x7/2 at 130x128", 64);
     /* rows not a multiple of 16 wide: tile forward, transposed weight gradient */
     check_path((ak_conv2d_geom){1, 7, 64, 70, 52, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0}, "3x3 at 64x70", 65);
+    /* stride 2, 128 channels at 128x128: row tasks whose buffer splits the channels into blocks to
+     * fit the per-thread workspace */
+    check_path((ak_conv2d_geom){1, 128, 128, 128, 8, 3, 3, 0, 0, 2, 2, 1, 1, 1, 1, 1, 0, 0}, "3x3/2 128 channels",
+               70);
     /* small maps: a task per whole image and range of output channels (stride 1 and 2, groups) */
     check_path((ak_conv2d_geom){1, 12, 64, 64, 20, 3, 3, 0, 0, 2, 2, 1, 1, 1, 1, 1, 0, 0}, "3x3/2 to 32x32, whole",
                67);
