@@ -11,6 +11,10 @@
  *   over all its positions instead (W^T streamed once per image), and col2im still adds it in the
  *   same row tiles, channel by channel, so every dX element sees the same additions in the same
  *   order (same bits as the row tiles; chan_block picks the cheaper traffic).
+ *   Without groups the threads own channels (their rows of dcol, then their col2im) in one
+ *   parallel region for the whole call: dcol stays in the core that made it, and no region per
+ *   tile or block (threads that sleep when idle, OMP_WAIT_POLICY=PASSIVE, made those the larger
+ *   cost of P6's data gradient: 0.47-0.53 of its time now).
  * Both are bitwise identical for any thread count.
  */
 #include "core/cpu/conv2d_igemm.h"
@@ -132,17 +136,34 @@ void ak_cpu_conv2d_igemm_dgrad(float *dx, const float *dy, const float *w, const
     for (int64_t gi = 0; gi < G; gi++) /* op(A) = W_g^T (kg x og); W_g is stored og x kg */
         ak_cpu_igemm_pack_a(ap + gi * pa_sz, true, kg, og, w + gi * og * kg, kg, nthreads);
     const int64_t R = ak_cpu_conv2d_tile_rows(g), cb = chan_block(g), khw = g->kh * g->kw;
-    for (int64_t n = 0; n < g->n && cb > 0; n++) { /* whole images, blocks of channels (groups == 1) */
-        for (int64_t c0 = 0; c0 < g->c; c0 += cb) {
-            const int64_t c1 = c0 + cb < g->c ? c0 + cb : g->c;
-            ak_cpu_igemm_sgemm_packed((c1 - c0) * khw, P, og, ap + c0 * khw * og, dy + n * out_sz, P, col, P, false,
-                                      gws, nthreads);
-            for (int64_t r0 = 0; r0 < g->ho; r0 += R)
-                col2im_v(dx + n * in_sz, col, P, 0, g, c0, c1, r0, r0 + R < g->ho ? r0 + R : g->ho, true);
+    if (cb > 0) {
+        /* whole images, blocks of channels (groups == 1); within a block the threads own channels
+         * (their rows of dcol, then their col2im), all in one parallel region: with threads that
+         * sleep when idle (OMP_WAIT_POLICY=PASSIVE) a region per block and row tile cost P6 (3x3/2
+         * 2048->256 at 8x8) more than its arithmetic */
+        const int64_t step = channel_step(khw);
+#pragma omp parallel num_threads(nthreads)
+        {
+            const int64_t tid = omp_get_thread_num(), team = omp_get_num_threads();
+            float *bp = gws + tid * ak_cpu_igemm_sgemm_packed_ws_floats(1);
+            for (int64_t n = 0; n < g->n; n++)
+                for (int64_t c0 = 0; c0 < g->c; c0 += cb) {
+                    const int64_t c1 = c0 + cb < g->c ? c0 + cb : g->c;
+                    const int64_t per = ((c1 - c0 + team - 1) / team + step - 1) / step * step;
+                    const int64_t a = c0 + tid * per < c1 ? c0 + tid * per : c1, b = a + per < c1 ? a + per : c1;
+                    if (a >= b)
+                        continue;
+                    ak_cpu_igemm_sgemm_packed_rows((a - c0) * khw, (b - c0) * khw, P, og, ap + c0 * khw * og,
+                                                   dy + n * out_sz, P, col, P, false, bp);
+                    for (int64_t r0 = 0; r0 < g->ho; r0 += R)
+                        col2im_v(dx + n * in_sz, col + (a - c0) * khw * P, P, 0, g, a, b, r0,
+                                 r0 + R < g->ho ? r0 + R : g->ho, false);
+                }
         }
+        return;
     }
-    const int64_t step = channel_step(khw), per = ((g->c + nthreads - 1) / nthreads + step - 1) / step * step;
-    if (cb == 0 && G == 1 && nthreads > 1 && per * (nthreads - 1) < g->c) {
+    const int64_t cstep = channel_step(khw), per = ((g->c + nthreads - 1) / nthreads + cstep - 1) / cstep * cstep;
+    if (G == 1 && nthreads > 1 && per * (nthreads - 1) < g->c) {
         /* row tiles, channels owned by the threads: each computes its channels' rows of dcol and adds
          * them into dX itself, so that dcol stays in its core's cache and a tile costs no barrier
          * (the same chains and additions in the same order as below) */
@@ -161,7 +182,7 @@ void ak_cpu_conv2d_igemm_dgrad(float *dx, const float *dy, const float *w, const
         }
         return;
     }
-    for (int64_t n = 0; n < g->n && cb == 0; n++) {
+    for (int64_t n = 0; n < g->n; n++) {
         const float *dyn = dy + n * out_sz;
         for (int64_t r0 = 0; r0 < g->ho; r0 += R) {
             const int64_t r1 = r0 + R < g->ho ? r0 + R : g->ho, t = (r1 - r0) * g->wo;
