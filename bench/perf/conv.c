@@ -4,13 +4,15 @@
  * prints in the same format for PyTorch.
  *
  * Usage: perf_conv [--reps N] [--threads T] [--tile FLOATS] [--blas] [--compare] [--cpu-time] [--only NAME]
- *                  [--no-ceiling]
+ *                  [--no-ceiling] [--serve]
  *   --only keeps the shapes whose name contains NAME (or one of a comma-separated list of names),
  *   --no-ceiling skips the sgemm ceiling (%ceil then reads 0; for runs alternating with
  *   conv_torch.py --only: bench/perf/conv_vs_torch.py),
  *   --tile sets the im2col tile budget of the OpenBLAS path, --blas forces that path everywhere,
  *   --compare also times the OpenBLAS path, alternating with the default one (same conditions),
- *   --cpu-time times with process CPU time / threads (a diagnostic on a loaded machine).
+ *   --cpu-time times with process CPU time / threads (a diagnostic on a loaded machine),
+ *   --serve reads shape names from stdin and answers each with its row (after the header; for
+ *   bench/perf/conv_vs_torch.py, which alternates this process and conv_torch.py shape by shape).
  * Each number is the best of N repetitions (default 3) after one warm-up: the machine is shared,
  * and the best run is the one least disturbed. Not a test; prints only.
  */
@@ -155,9 +157,53 @@ static int name_matches(const char *name, const char *list) {
     return 0;
 }
 
+/* Best forward and backward times over reps of one shape (best[0]: the default path, best[1]: the
+ * OpenBLAS path when compare), alternating the two: same conditions. */
+static void bench_shape(const shape *sh, int reps, int64_t tile, int impl, int compare, double best[2][2],
+                        double *flop) {
+    ak_conv2d_geom g = {BATCH, sh->c, sh->hw, sh->hw, sh->o, sh->k, sh->k, 0, 0, sh->stride, sh->stride,
+                        sh->dil * (sh->k / 2), sh->dil * (sh->k / 2), sh->dil, sh->dil, 1, tile, impl};
+    ak_cpu_conv2d_out_size(&g);
+    ak_conv2d_geom gb = g;
+    gb.impl = AK_CONV2D_IMPL_BLAS;
+    int64_t nx = g.n * g.c * g.h * g.w, nw = g.o * g.c * g.kh * g.kw, ny = g.n * g.o * g.ho * g.wo, nws = 1;
+    const ak_conv2d_geom *gs[2] = {&g, &gb};
+    for (int v = 0; v < 1 + compare; v++) {
+        int64_t f = ak_cpu_conv2d_fwd_ws_floats(gs[v]), b = ak_cpu_conv2d_bwd_ws_floats(gs[v]);
+        nws = f > nws ? f : nws;
+        nws = b > nws ? b : nws;
+    }
+    float *buf[7] = {rand_buf(nx, 4), rand_buf(nw, 5), rand_buf(g.o, 6), rand_buf(ny, 7), rand_buf(ny, 8),
+                     rand_buf(nx, 9), rand_buf(nw, 10)};
+    float *ws = rand_buf(nws, 11);
+    *flop = 2.0 * (double)(g.n * g.o * g.ho * g.wo) * (double)(g.c * g.kh * g.kw);
+    best[0][0] = best[0][1] = best[1][0] = best[1][1] = 1e30;
+    for (int r = 0; r <= reps; r++)
+        for (int v = 0; v < 1 + compare; v++) {
+            double tf, tb;
+            run_once(gs[v], buf, ws, &tf, &tb);
+            if (r > 0) {
+                best[v][0] = tf < best[v][0] ? tf : best[v][0];
+                best[v][1] = tb < best[v][1] ? tb : best[v][1];
+            }
+        }
+    for (int k = 0; k < 7; k++)
+        free(buf[k]);
+    free(ws);
+}
+
+static void print_row(const char *name, double flop, double best[2][2], double ceiling, int compare) {
+    double gf_f = flop / best[0][0] * 1e-9, gf_b = 2 * flop / best[0][1] * 1e-9;
+    printf("%-28s %7.2f | %8.2f %8.1f %5.0f%% | %8.2f %8.1f %5.0f%%", name, flop * 1e-9, best[0][0] * 1e3, gf_f,
+           100 * gf_f / ceiling, best[0][1] * 1e3, gf_b, 100 * gf_b / ceiling);
+    if (compare)
+        printf(" | %8.1f %9.1f", flop / best[1][0] * 1e-9, 2 * flop / best[1][1] * 1e-9);
+    printf("\n");
+}
+
 int main(int argc, char **argv) {
     ak_runtime_bootstrap(argc, argv);
-    int reps = 3, threads = 0, compare = 0, no_ceiling = 0;
+    int reps = 3, threads = 0, compare = 0, no_ceiling = 0, serve = 0;
     int64_t tile = 0;
     int impl = AK_CONV2D_IMPL_AUTO;
     const char *only = NULL;
@@ -178,9 +224,11 @@ int main(int argc, char **argv) {
             compare = 1;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "--serve"))
+            serve = 1;
         else {
             fprintf(stderr, "usage: %s [--reps N] [--threads T] [--tile FLOATS] [--blas] [--compare] [--cpu-time] "
-                            "[--only NAME] [--no-ceiling]\n", argv[0]);
+                            "[--only NAME] [--no-ceiling] [--serve]\n", argv[0]);
             return 2;
         }
     }
@@ -205,46 +253,34 @@ int main(int argc, char **argv) {
            "bwd ms", "GFLOP/s", "%ceil");
     printf(compare ? " | blas fwd  blas bwd\n" : "\n");
     double tot_flop = 0, tot_fwd = 0, tot_bwd = 0, tot_bf = 0, tot_bb = 0;
+    if (serve) { /* shape names on stdin, one row each on stdout (bench/perf/conv_vs_torch.py) */
+        char line[256];
+        while (fgets(line, sizeof line, stdin)) {
+            line[strcspn(line, "\r\n")] = '\0';
+            const shape *sh = NULL;
+            for (int s = 0; s < N_SHAPES && !sh; s++)
+                if (!strcmp(SHAPES[s].name, line))
+                    sh = &SHAPES[s];
+            if (!sh) {
+                printf("unknown shape '%s'\n", line);
+                fflush(stdout);
+                continue;
+            }
+            double best[2][2], flop;
+            bench_shape(sh, reps, tile, impl, compare, best, &flop);
+            print_row(sh->name, flop, best, ceiling, compare);
+            fflush(stdout);
+        }
+        return 0;
+    }
     for (int s = 0; s < N_SHAPES; s++) {
         const shape *sh = &SHAPES[s];
         if (only && !name_matches(sh->name, only))
             continue;
-        ak_conv2d_geom g = {BATCH, sh->c, sh->hw, sh->hw, sh->o, sh->k, sh->k, 0, 0, sh->stride, sh->stride,
-                            sh->dil * (sh->k / 2), sh->dil * (sh->k / 2), sh->dil, sh->dil, 1, tile, impl};
-        ak_cpu_conv2d_out_size(&g);
-        ak_conv2d_geom gb = g;
-        gb.impl = AK_CONV2D_IMPL_BLAS;
-        int64_t nx = g.n * g.c * g.h * g.w, nw = g.o * g.c * g.kh * g.kw, ny = g.n * g.o * g.ho * g.wo, nws = 1;
-        const ak_conv2d_geom *gs[2] = {&g, &gb};
-        for (int v = 0; v < 1 + compare; v++) {
-            int64_t f = ak_cpu_conv2d_fwd_ws_floats(gs[v]), b = ak_cpu_conv2d_bwd_ws_floats(gs[v]);
-            nws = f > nws ? f : nws;
-            nws = b > nws ? b : nws;
-        }
-        float *buf[7] = {rand_buf(nx, 4), rand_buf(nw, 5), rand_buf(g.o, 6), rand_buf(ny, 7), rand_buf(ny, 8),
-                         rand_buf(nx, 9), rand_buf(nw, 10)};
-        float *ws = rand_buf(nws, 11);
-        double flop = 2.0 * (double)(g.n * g.o * g.ho * g.wo) * (double)(g.c * g.kh * g.kw);
-        double best[2][2] = {{1e30, 1e30}, {1e30, 1e30}};
-        for (int r = 0; r <= reps; r++) /* the two implementations alternate: same conditions */
-            for (int v = 0; v < 1 + compare; v++) {
-                double tf, tb;
-                run_once(gs[v], buf, ws, &tf, &tb);
-                if (r > 0) {
-                    best[v][0] = tf < best[v][0] ? tf : best[v][0];
-                    best[v][1] = tb < best[v][1] ? tb : best[v][1];
-                }
-            }
-        double gf_f = flop / best[0][0] * 1e-9, gf_b = 2 * flop / best[0][1] * 1e-9;
-        printf("%-28s %7.2f | %8.2f %8.1f %5.0f%% | %8.2f %8.1f %5.0f%%", sh->name, flop * 1e-9, best[0][0] * 1e3,
-               gf_f, 100 * gf_f / ceiling, best[0][1] * 1e3, gf_b, 100 * gf_b / ceiling);
-        if (compare)
-            printf(" | %8.1f %9.1f", flop / best[1][0] * 1e-9, 2 * flop / best[1][1] * 1e-9);
-        printf("\n");
+        double best[2][2], flop;
+        bench_shape(sh, reps, tile, impl, compare, best, &flop);
+        print_row(sh->name, flop, best, ceiling, compare);
         tot_flop += flop, tot_fwd += best[0][0], tot_bwd += best[0][1], tot_bf += best[1][0], tot_bb += best[1][1];
-        for (int k = 0; k < 7; k++)
-            free(buf[k]);
-        free(ws);
     }
     double gf_f = tot_flop / tot_fwd * 1e-9, gf_b = 2 * tot_flop / tot_bwd * 1e-9;
     printf("%-28s %7.2f | %8.2f %8.1f %5.0f%% | %8.2f %8.1f %5.0f%%", "total", tot_flop * 1e-9, tot_fwd * 1e3,

@@ -4,7 +4,8 @@ head, dilated DeepLabV3 + ASPP; 512x512 input, batch 2), forward and backward (d
 repetitions, printed in the same table format.
 
 Run with Debian's interpreter (python3-torch): /usr/bin/python3 bench/perf/conv_torch.py [--reps N]
-[--threads T] [--cpu-time] [--only NAME[,NAME...]]. 2 threads by default (Debian's torch sets 1 at import). Set
+[--threads T] [--cpu-time] [--only NAME[,NAME...]] [--serve] (shape names on stdin, a row for each:
+bench/perf/conv_vs_torch.py). 2 threads by default (Debian's torch sets 1 at import). Set
 OMP_WAIT_POLICY=PASSIVE in the environment to match the engine's thread policy (see
 shared/reference/RESULTS.md). Side by side in one job:
   build/perf_conv --compare && OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/perf/conv_torch.py
@@ -13,6 +14,7 @@ cost it also pays in training; the engine's benchmark reuses its buffers, as its
 """
 import argparse
 import os
+import sys
 import time
 
 import torch
@@ -85,12 +87,42 @@ def best_of(fn, reps, now):
     return best
 
 
+def bench(shape, reps, now):
+    """(GFLOP count, best forward s, best backward s) of one shape."""
+    name, c, o, k, s, d, hw = shape
+    pad = d * (k // 2)
+    x = torch.rand(BATCH, c, hw, hw) * 2 - 1
+    w = torch.rand(o, c, k, k) * 2 - 1
+    b = torch.rand(o)
+    with torch.no_grad():
+        y = F.conv2d(x, w, b, stride=s, padding=pad, dilation=d)
+    dy = torch.rand_like(y)
+    flop = 2.0 * y.numel() * c * k * k
+    with torch.no_grad():
+        tf = best_of(lambda: F.conv2d(x, w, b, stride=s, padding=pad, dilation=d), reps, now)
+    xg = x.clone().requires_grad_()
+    wg = w.clone().requires_grad_()
+
+    def bwd():
+        # dX + dW only (as the engine's timing): the convolution backward op itself
+        torch.ops.aten.convolution_backward(dy, xg, wg, None, [s, s], [pad, pad], [d, d], False,
+                                            [0, 0], 1, [True, True, False])
+
+    return flop, tf, best_of(bwd, reps, now)
+
+
+def print_row(name, flop, tf, tb):
+    print(f"{name:<28} {flop * 1e-9:7.2f} | {tf * 1e3:8.2f} {flop / tf * 1e-9:8.1f} | "
+          f"{tb * 1e3:8.2f} {2 * flop / tb * 1e-9:8.1f}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", default=None)
     ap.add_argument("--cpu-time", action="store_true", help="time with process CPU time / threads")
+    ap.add_argument("--serve", action="store_true", help="read shape names from stdin, answer each with its row")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -99,31 +131,24 @@ def main():
           f"{torch.backends.mkldnn.is_available()}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(default)')}"
           f"{' [CPU-time based, diagnostic only]' if a.cpu_time else ''}\n")
     print(f"{'conv (batch 2)':<28} {'GFLOP':>7} | {'fwd ms':>8} {'GFLOP/s':>8} | {'bwd ms':>8} {'GFLOP/s':>8}")
+    if a.serve:  # shape names on stdin, one row each on stdout (bench/perf/conv_vs_torch.py)
+        by_name = {shape[0]: shape for shape in SHAPES}
+        for line in sys.stdin:
+            name = line.strip()
+            if name not in by_name:
+                print(f"unknown shape '{name}'", flush=True)
+                continue
+            flop, tf, tb = bench(by_name[name], a.reps, now)
+            print_row(name, flop, tf, tb)
+            sys.stdout.flush()
+        return
     tot_flop = tot_f = tot_b = 0.0
-    for name, c, o, k, s, d, hw in SHAPES:
-        pad = d * (k // 2)
+    for shape in SHAPES:
+        name = shape[0]
         if a.only and not any(part in name for part in a.only.split(",")):
             continue
-        x = torch.rand(BATCH, c, hw, hw) * 2 - 1
-        w = torch.rand(o, c, k, k) * 2 - 1
-        b = torch.rand(o)
-        with torch.no_grad():
-            y = F.conv2d(x, w, b, stride=s, padding=pad, dilation=d)
-        dy = torch.rand_like(y)
-        flop = 2.0 * y.numel() * c * k * k
-        with torch.no_grad():
-            tf = best_of(lambda: F.conv2d(x, w, b, stride=s, padding=pad, dilation=d), a.reps, now)
-        xg = x.clone().requires_grad_()
-        wg = w.clone().requires_grad_()
-
-        def bwd():
-            # dX + dW only (as the engine's timing): the convolution backward op itself
-            torch.ops.aten.convolution_backward(dy, xg, wg, None, [s, s], [pad, pad], [d, d], False,
-                                                [0, 0], 1, [True, True, False])
-
-        tb = best_of(bwd, a.reps, now)
-        print(f"{name:<28} {flop * 1e-9:7.2f} | {tf * 1e3:8.2f} {flop / tf * 1e-9:8.1f} | "
-              f"{tb * 1e3:8.2f} {2 * flop / tb * 1e-9:8.1f}")
+        flop, tf, tb = bench(shape, a.reps, now)
+        print_row(name, flop, tf, tb)
         tot_flop += flop
         tot_f += tf
         tot_b += tb
