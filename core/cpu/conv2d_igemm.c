@@ -289,6 +289,8 @@ AK_AVX512 static void run_task(float *y, const float *x, const float *w, const a
     const int64_t G = g->groups, cg = g->c / G, og = g->o / G, khw = g->kh * g->kw, P = g->ho * g->wo;
     /* tile row stride: an odd count of cache lines, so that the rows spread over the L1 sets */
     const int64_t n = p1 - p0, ldb = ((n + 15) / 16 | 1) * 16;
+    /* one segment per output row touched: at most NC for tasks of NC columns, and tasks wider than
+     * that (row tasks, whole images) have rows of 32 or more and at most WHOLE_P columns */
     ak_conv2d_seg segs[NC];
     const int ns = ak_cpu_conv2d_is_pointwise(g) ? 0 : ak_cpu_conv2d_segments(g, p0, n, segs);
     int16_t taps[AK_MAX_KW * AK_MAX_KW];

@@ -146,10 +146,12 @@ void ak_cpu_conv2d_igemm_dgrad(float *dx, const float *dy, const float *w, const
         {
             const int64_t tid = omp_get_thread_num(), team = omp_get_num_threads();
             float *bp = gws + tid * ak_cpu_igemm_sgemm_packed_ws_floats(1);
+            /* the same share in every block, the short last one included: a thread's rows of dcol
+             * must not move while another thread, a block behind, still adds its own into dX */
+            const int64_t per = ((cb + team - 1) / team + step - 1) / step * step;
             for (int64_t n = 0; n < g->n; n++)
                 for (int64_t c0 = 0; c0 < g->c; c0 += cb) {
                     const int64_t c1 = c0 + cb < g->c ? c0 + cb : g->c;
-                    const int64_t per = ((c1 - c0 + team - 1) / team + step - 1) / step * step;
                     const int64_t a = c0 + tid * per < c1 ? c0 + tid * per : c1, b = a + per < c1 ? a + per : c1;
                     if (a >= b)
                         continue;

@@ -140,6 +140,10 @@ START_TEST(conv2d_small_maps_match_blas) {
                45);
     /* P = 49: per-image chunks */
     check_path((ak_conv2d_geom){3, 16, 7, 7, 24, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0}, "3x3 at 7x7", 44);
+    /* channel blocks of 24 and 16 shared by the threads, 16 images (a short last block must not move
+     * a thread's rows of dcol while the other still adds those of the block before) */
+    check_path((ak_conv2d_geom){16, 40, 16, 16, 8, 3, 3, 0, 0, 2, 2, 1, 1, 1, 1, 1, 40 * 9 * 8 * 5, 0},
+               "3x3/2 channel blocks shared by the threads", 45);
 }
 END_TEST
 
