@@ -262,9 +262,7 @@ AK_AVX512 static void run_task_rowbuf(float *y, const float *x, const float *w, 
             rowbuf_fill(bp, x, g, rb, gi * cg + cb, nch);
             a_offsets(off, g, src, ap, u0, kc, tp, nt);
             rowbuf_offsets(off + BOFF, rb, u0, kc, cb, tap_off, nt);
-            int init = (cb > 0 || accumulate) ? INIT_LOAD : INIT_ZERO;
-            if (cb == 0 && bg)
-                init = accumulate ? INIT_LOAD_BIAS : INIT_BIAS;
+            const int init = block_init(cb == 0, accumulate, bg != NULL);
             for (int64_t m = m0; m < m1; m += MR) {
                 const int rows = (int)(m1 - m < MR ? m1 - m : MR);
                 const ak_arows av = arows_for(w, g, src, ap, gi, m, rows, off);
@@ -323,9 +321,7 @@ AK_AVX512 static void run_task(float *y, const float *x, const float *w, const a
             else
                 pack_im2col_rows(bp, ldb, x, g, gi * cg, k0, kc, p0, n, segs, ns);
             a_offsets(off, g, src, ap, k0, kc, tp, nt);
-            int init = (k0 > 0 || accumulate) ? INIT_LOAD : INIT_ZERO;
-            if (k0 == 0 && bg)
-                init = accumulate ? INIT_LOAD_BIAS : INIT_BIAS;
+            const int init = block_init(k0 == 0, accumulate, bg != NULL);
             for (int64_t m = m0; m < m1; m += MR) {
                 const int rows = (int)(m1 - m < MR ? m1 - m : MR);
                 const ak_arows av = arows_for(w, g, src, ap, gi, m, rows, off);
@@ -362,26 +358,11 @@ AK_AVX512 static void pack_flipped_pair(float *ap, const float *w, const ak_conv
 }
 
 /* Block pair (gi, b, b+1) of the packed forward weight: rows o = b*MR.. of group gi, k-major
- * (dst[k*MR + r] = w[gi*Og + b*MR + r][k]; rows beyond Og are zero): 16 rows x 16 k at a time
- * through a 16x16 transpose, whose rows split into the two blocks. */
+ * (dst[k*MR + r] = w[gi*Og + b*MR + r][k]; rows beyond Og are zero). */
 AK_AVX512 static void pack_weight_pair(float *ap, const float *w, const ak_conv2d_geom *g, int64_t gi, int64_t b) {
     const int64_t og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
     const int64_t m0 = b * MR, rows = og - m0 < 2 * MR ? og - m0 : 2 * MR;
-    float *d0 = ap + (gi * ((og + MR - 1) / MR * MR) + m0) * kg, *d1 = d0 + MR * kg;
-    const float *wg = w + (gi * og + m0) * kg;
-    float t[16 * 16];
-    for (int64_t k0 = 0; k0 < kg; k0 += 16) {
-        const float *in[16];
-        for (int r = 0; r < 16; r++)
-            in[r] = r < rows ? wg + r * kg + k0 : NULL;
-        const int64_t cols = kg - k0 < 16 ? kg - k0 : 16;
-        transpose16(in, cols, t, 16);
-        for (int64_t j = 0; j < cols; j++) {
-            _mm256_storeu_ps(d0 + (k0 + j) * MR, _mm256_loadu_ps(t + j * 16));
-            if (rows > MR)
-                _mm256_storeu_ps(d1 + (k0 + j) * MR, _mm256_loadu_ps(t + j * 16 + MR));
-        }
-    }
+    pack_rows_kmajor_blocks(ap + (gi * ((og + MR - 1) / MR * MR) + m0) * kg, w + gi * og * kg, kg, m0, rows, kg);
 }
 
 /* First output column of task t of the per_img = ceil(P / NC) tasks of an image: the columns are

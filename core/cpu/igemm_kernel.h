@@ -321,6 +321,16 @@ AK_AVX512 static inline void transpose16(const float *const *in, int64_t cols, f
 
 enum { INIT_ZERO, INIT_BIAS, INIT_LOAD, INIT_LOAD_BIAS };
 
+/* How a reduction block starts its C tile: the first block from zero or the bias (on top of C itself
+ * when accumulating), every later one from C (exact: C holds the chain so far). */
+static inline int block_init(int first, int accumulate, int bias) {
+    if (!first)
+        return INIT_LOAD;
+    if (bias)
+        return accumulate ? INIT_LOAD_BIAS : INIT_BIAS;
+    return accumulate ? INIT_LOAD : INIT_ZERO;
+}
+
 /* The kernel is written once for nv = 1..3 live column vectors (16, 32, 48 columns); nv is a
  * constant at each instantiation, so the unused accumulators and loads fold away. */
 #define DECL(r) __m512 c##r##0, c##r##1, c##r##2
@@ -481,6 +491,27 @@ AK_AVX512 static inline void pack_kmajor_blocks(float *dst, const float *a, int6
         _mm512_mask_storeu_ps(dst + kk * MR, 0xFF, v);
         if (rows > MR)
             _mm512_mask_storeu_ps(d1 + kk * MR - MR, 0xFF00, v);
+    }
+}
+
+/* Pack rows [m0, m0 + rows) (rows <= 2*MR) of a row-major A (row stride lda, k columns) as k-major
+ * blocks of MR rows: dst[(b*k + kk)*MR + r] = a[(m0 + b*MR + r)*lda + kk], zero beyond `rows` (the
+ * second block only when rows > MR); 16 rows x 16 columns at a time through a 16x16 transpose, whose
+ * rows split into the two blocks. The counterpart of pack_kmajor_blocks for A stored m x k. */
+AK_AVX512 static inline void pack_rows_kmajor_blocks(float *dst, const float *a, int64_t lda, int64_t m0, int64_t rows,
+                                                     int64_t k) {
+    float *d1 = dst + MR * k, t[16 * 16];
+    for (int64_t k0 = 0; k0 < k; k0 += 16) {
+        const float *in[16];
+        for (int r = 0; r < 16; r++)
+            in[r] = r < rows ? a + (m0 + r) * lda + k0 : NULL;
+        const int64_t cols = k - k0 < 16 ? k - k0 : 16;
+        transpose16(in, cols, t, 16);
+        for (int64_t j = 0; j < cols; j++) {
+            _mm256_storeu_ps(dst + (k0 + j) * MR, _mm256_loadu_ps(t + j * 16));
+            if (rows > MR)
+                _mm256_storeu_ps(d1 + (k0 + j) * MR, _mm256_loadu_ps(t + j * 16 + MR));
+        }
     }
 }
 

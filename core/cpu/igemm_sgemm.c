@@ -19,16 +19,10 @@ int64_t ak_cpu_igemm_sgemm_ws_floats(int64_t m, int64_t k, int nthreads) {
 AK_AVX512 static void pack_a_pair(float *ap, bool ta, const float *a, int64_t lda, int64_t m, int64_t k, int64_t b) {
     const int64_t m0 = b * MR, rows = m - m0 < 2 * MR ? m - m0 : 2 * MR;
     float *dst = ap + b * MR * k;
-    if (ta) {
+    if (ta)
         pack_kmajor_blocks(dst, a, lda, m0, rows, k);
-        return;
-    }
-    const int64_t nblk = (rows + MR - 1) / MR; /* row-major A: unused by the convolution, kept simple */
-    for (int64_t r = 0; r < nblk * MR; r++) {
-        float *d = dst + (r / MR) * MR * k + r % MR;
-        for (int64_t kk = 0; kk < k; kk++)
-            d[kk * MR] = r < rows ? a[(m0 + r) * lda + kk] : 0.0f;
-    }
+    else
+        pack_rows_kmajor_blocks(dst, a, lda, m0, rows, k);
 }
 
 /* C rows [m_lo, m_hi) (multiples of MR but the end) x columns [p0, p1); bp: KC * NC floats. */
@@ -44,7 +38,7 @@ AK_AVX512 static void gemm_task(int64_t m_lo, int64_t m_hi, int64_t k, const flo
             zero_run(bp + kk * ldt + n, ldt - n);
             off[kk] = (int32_t)((k0 + kk) * MR);
         }
-        const int init = (k0 > 0 || accumulate) ? INIT_LOAD : INIT_ZERO;
+        const int init = block_init(k0 == 0, accumulate, 0);
         /* row blocks outer: each C row is then written in one sweep over the panels */
         for (int64_t mb = m_lo; mb < m_hi; mb += MR) {
             const int rows = (int)(m_hi - mb < MR ? m_hi - mb : MR);
