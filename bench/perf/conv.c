@@ -3,12 +3,14 @@
  * dilated DeepLabV3 shapes at 512x512 input, batch 2, as a table that bench/perf/conv_torch.py
  * prints in the same format for PyTorch.
  *
- * Usage: perf_conv [--reps N] [--threads T] [--tile FLOATS] [--blas] [--compare] [--cpu-time] [--only NAME]
- *                  [--no-ceiling] [--serve]
+ * Usage: perf_conv [--reps N] [--threads T] [--tile FLOATS] [--blas] [--direct] [--compare] [--cpu-time]
+ *                  [--only NAME] [--no-ceiling] [--serve]
  *   --only keeps the shapes whose name contains NAME (or one of a comma-separated list of names),
  *   --no-ceiling skips the sgemm ceiling (%ceil then reads 0; for runs alternating with
  *   conv_torch.py --only: bench/perf/conv_vs_torch.py),
  *   --tile sets the im2col tile budget of the OpenBLAS path, --blas forces that path everywhere,
+ *   --direct the direct sums everywhere (no Winograd: the default takes it for 3x3 / stride 1 layers,
+ *   whose GFLOP/s are then effective ones, the direct convolution's FLOPs over the time),
  *   --compare also times the OpenBLAS path, alternating with the default one (same conditions),
  *   --cpu-time times with process CPU time / threads (a diagnostic on a loaded machine),
  *   --serve reads shape names from stdin and answers each with its row (after the header; for
@@ -218,6 +220,8 @@ int main(int argc, char **argv) {
             g_cpu_time = 1;
         else if (!strcmp(argv[i], "--blas"))
             impl = AK_CONV2D_IMPL_BLAS;
+        else if (!strcmp(argv[i], "--direct"))
+            impl = AK_CONV2D_IMPL_DIRECT;
         else if (!strcmp(argv[i], "--no-ceiling"))
             no_ceiling = 1;
         else if (!strcmp(argv[i], "--compare"))
@@ -227,7 +231,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--serve"))
             serve = 1;
         else {
-            fprintf(stderr, "usage: %s [--reps N] [--threads T] [--tile FLOATS] [--blas] [--compare] [--cpu-time] "
+            fprintf(stderr, "usage: %s [--reps N] [--threads T] [--tile FLOATS] [--blas] [--direct] [--compare] [--cpu-time] "
                             "[--only NAME] [--no-ceiling] [--serve]\n", argv[0]);
             return 2;
         }
@@ -240,8 +244,9 @@ int main(int argc, char **argv) {
     ak_runtime_describe(desc, sizeof desc);
     printf("akdbench conv2d: %s, %s, im2col tile %lld floats\n", desc,
            impl == AK_CONV2D_IMPL_BLAS                 ? "OpenBLAS+im2col forced"
-           : ak_cpu_conv2d_igemm_supported()           ? "implicit GEMM (own AVX-512 kernels)"
-                                                       : "OpenBLAS+im2col (no AVX-512)",
+           : !ak_cpu_conv2d_igemm_supported()          ? "OpenBLAS+im2col (no AVX-512)"
+           : impl == AK_CONV2D_IMPL_DIRECT             ? "implicit GEMM (own AVX-512 kernels), direct sums forced"
+                                                       : "Winograd F(2x2,3x3) for 3x3/1 + implicit GEMM (own AVX-512 kernels)",
            (long long)(tile ? tile : AK_CONV2D_TILE_FLOATS));
 
     /* 1e30 when skipped: the %ceil columns then read 0 */
@@ -287,6 +292,7 @@ int main(int argc, char **argv) {
            gf_f, 100 * gf_f / ceiling, tot_bwd * 1e3, gf_b, 100 * gf_b / ceiling);
     if (compare)
         printf(" | %8.1f %9.1f", tot_flop / tot_bf * 1e-9, 2 * tot_flop / tot_bb * 1e-9);
-    printf("\n(GFLOP/s: forward = 2*N*O*C*kh*kw*Ho*Wo / time; backward = dX + dW, twice the forward FLOPs)\n");
+    printf("\n(GFLOP/s: forward = 2*N*O*C*kh*kw*Ho*Wo / time; backward = dX + dW, twice the forward FLOPs;\n"
+           " effective rates where Winograd runs: 3x3 stride-1 layers' forward and data gradient)\n");
     return 0;
 }

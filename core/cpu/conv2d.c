@@ -6,6 +6,7 @@
 
 #include "core/cpu/conv2d_blas.h"
 #include "core/cpu/conv2d_igemm.h"
+#include "core/cpu/conv2d_winograd.h"
 
 bool ak_cpu_conv2d_out_size(ak_conv2d_geom *g) {
     int64_t eh = g->dh * (g->kh - 1) + 1, ew = g->dw * (g->kw - 1) + 1;
@@ -28,6 +29,8 @@ static bool use_igemm(const ak_conv2d_geom *g) {
 }
 
 int64_t ak_cpu_conv2d_fwd_ws_floats(const ak_conv2d_geom *g) {
+    if (ak_cpu_conv2d_winograd_applies(g))
+        return ak_cpu_conv2d_winograd_ws_floats(g, omp_get_max_threads());
     return use_igemm(g) ? ak_cpu_conv2d_igemm_ws_floats(g, omp_get_max_threads()) : ak_cpu_conv2d_blas_ws_floats(g);
 }
 
@@ -42,7 +45,9 @@ int64_t ak_cpu_conv2d_bwd_ws_floats(const ak_conv2d_geom *g) {
 
 void ak_cpu_conv2d_fwd(float *y, const float *x, const float *w, const float *b, const ak_conv2d_geom *g,
                        float *ws) {
-    if (use_igemm(g))
+    if (ak_cpu_conv2d_winograd_applies(g))
+        ak_cpu_conv2d_winograd_fwd(y, x, w, b, g, false, false, ws, omp_get_max_threads());
+    else if (use_igemm(g))
         ak_cpu_conv2d_igemm_fwd(y, x, w, b, g, false, ws, omp_get_max_threads());
     else
         ak_cpu_conv2d_blas_fwd(y, x, w, b, g, ws);

@@ -6,7 +6,12 @@
  *   w  (O, C/groups, kh, kw)   weight, PyTorch layout
  *   b  (O)                     bias, may be NULL
  *   y  (N, O, Ho, Wo)          output, Ho = (H + 2ph - dh(kh-1) - 1) / sh + 1 (same for W)
- * Two implementations:
+ * Three implementations:
+ *  - Winograd F(2x2, 3x3) (core/cpu/conv2d_winograd.c) for the forward and the data gradient of 3x3 /
+ *    stride 1 / padding 1 convolutions with 32+ channels on rows of 32+ columns (the default; impl
+ *    DIRECT turns it off): 16 products per 2x2 outputs and channel pair instead of 36, so these
+ *    layers run 1.4-2x faster than with the direct sums below. Float32-accurate, not bitwise the
+ *    direct sums; bitwise identical for any thread count;
  *  - implicit GEMM on our own AVX-512 kernels (core/cpu/conv2d_igemm*.c), used when the CPU has
  *    AVX-512F: the forward; the data gradient (stride 1: the forward convolution of dy with the
  *    flipped, transposed weight; strided: a GEMM per tile + col2im); the weight gradient (a GEMM
@@ -47,8 +52,9 @@ typedef struct ak_conv2d_geom {
 } ak_conv2d_geom;
 
 enum {
-    AK_CONV2D_IMPL_AUTO = 0,  /* implicit GEMM where the CPU supports it, else OpenBLAS */
-    AK_CONV2D_IMPL_BLAS = 1,  /* im2col + OpenBLAS only (reference path, tests) */
+    AK_CONV2D_IMPL_AUTO = 0,   /* Winograd where it applies, else implicit GEMM where the CPU supports it, else OpenBLAS */
+    AK_CONV2D_IMPL_BLAS = 1,   /* im2col + OpenBLAS only (reference path, tests) */
+    AK_CONV2D_IMPL_DIRECT = 2, /* direct sums only: implicit GEMM (or OpenBLAS), never Winograd */
 };
 
 /* Default im2col tile budget (OpenBLAS path, and the col2im tiles of strided data gradients):

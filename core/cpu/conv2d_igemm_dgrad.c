@@ -23,6 +23,7 @@
 
 #include "core/cpu/conv2d_blas.h"
 #include "core/cpu/conv2d_im2col.h"
+#include "core/cpu/conv2d_winograd.h"
 #include "core/cpu/igemm_kernel.h"
 #include "core/cpu/igemm_sgemm.h"
 
@@ -116,6 +117,8 @@ static int64_t chan_block(const ak_conv2d_geom *g) {
 int64_t ak_cpu_conv2d_igemm_dgrad_ws_floats(const ak_conv2d_geom *g, int nthreads) {
     if (dgrad_as_conv(g)) {
         const ak_conv2d_geom t = dgrad_geom(g);
+        if (ak_cpu_conv2d_winograd_applies(&t))
+            return ak_cpu_conv2d_winograd_ws_floats(&t, nthreads);
         return ak_cpu_conv2d_igemm_flipped_ws_floats(&t, nthreads);
     }
     const int64_t kg = g->c / g->groups * g->kh * g->kw, og = g->o / g->groups;
@@ -127,7 +130,10 @@ void ak_cpu_conv2d_igemm_dgrad(float *dx, const float *dy, const float *w, const
                                int nthreads) {
     if (dgrad_as_conv(g)) {
         const ak_conv2d_geom t = dgrad_geom(g);
-        ak_cpu_conv2d_igemm_fwd_flipped(dx, dy, w, &t, g, ws, nthreads);
+        if (ak_cpu_conv2d_winograd_applies(&t))
+            ak_cpu_conv2d_winograd_fwd(dx, dy, w, NULL, &t, true, true, ws, nthreads);
+        else
+            ak_cpu_conv2d_igemm_fwd_flipped(dx, dy, w, &t, g, ws, nthreads);
         return;
     }
     const int64_t G = g->groups, cg = g->c / G, og = g->o / G, kg = cg * g->kh * g->kw;

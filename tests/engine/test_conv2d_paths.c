@@ -20,6 +20,7 @@
  *    transposed weight gradient (strides 1 and 2, 3x3 to 7x7,
  *    groups, dilation, output channels and reduction lengths off the kernel's blocks, kernel
  *    positions that read only padding, whose dW entries keep their bits, -0 included).
+ * All of them with impl DIRECT (Winograd, tests/engine/test_conv2d_winograd.c, would take some).
  * On CPUs without AVX-512 both runs take the OpenBLAS path and the checks still hold. */
 #include <math.h>
 #include <omp.h>
@@ -76,6 +77,7 @@ static res run(const ak_conv2d_geom *g, const data *d, int threads) {
 static void free_res(res r) { free(r.y), free(r.dx), free(r.dw); }
 
 static void check_path(ak_conv2d_geom g, const char *what, uint64_t seed) {
+    g.impl = AK_CONV2D_IMPL_DIRECT; /* these are the implicit GEMM's paths: never Winograd */
     ck_assert_msg(ak_cpu_conv2d_out_size(&g), "%s: empty output", what);
     const data d = make_data(&g, seed);
     const res r1 = run(&g, &d, 1), r2 = run(&g, &d, 2);
@@ -196,7 +198,7 @@ END_TEST
  * so that every output of the narrow map sees the same products in the same order. */
 START_TEST(conv2d_row_buffers_match_tile_bitwise) {
     const int64_t n = 2, c = 24, h = 64, o = 40;
-    ak_conv2d_geom g64 = {n, c, h, 64, o, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0}, g72 = g64;
+    ak_conv2d_geom g64 = {n, c, h, 64, o, 3, 3, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, AK_CONV2D_IMPL_DIRECT}, g72 = g64;
     g72.w = 72;
     ck_assert(ak_cpu_conv2d_out_size(&g64) && ak_cpu_conv2d_out_size(&g72));
     const data d = make_data(&g64, 71);
@@ -249,7 +251,7 @@ END_TEST
  * weight gradient computes their zero products and puts the values back), the live ones match
  * OpenBLAS. 8 groups: one reduction segment (segments are summed onto dW, and -0 + +0 is +0). */
 START_TEST(conv2d_transposed_wgrad_keeps_dead_taps) {
-    ak_conv2d_geom g = {1, 8, 64, 64, 16, 3, 3, 0, 0, 1, 1, 80, 80, 80, 80, 8, 0, 0};
+    ak_conv2d_geom g = {1, 8, 64, 64, 16, 3, 3, 0, 0, 1, 1, 80, 80, 80, 80, 8, 0, AK_CONV2D_IMPL_DIRECT};
     ck_assert(ak_cpu_conv2d_out_size(&g));
     const data d = make_data(&g, 81);
     const int64_t f = ak_cpu_conv2d_fwd_ws_floats(&g), b = ak_cpu_conv2d_bwd_ws_floats(&g);
