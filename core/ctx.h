@@ -66,6 +66,7 @@ struct ak_ctx {
     ak_tape tape;
     bool record;  /* record differentiable ops on the tape */
     ak_device device;
+    int conv_impl; /* AK_CONV2D_IMPL_* of the conv2d ops (core/cpu/conv2d.h; 0: auto) */
     ak_error err; /* first failure since the last ak_ctx_clear_error */
 };
 

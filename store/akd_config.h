@@ -110,6 +110,9 @@ typedef enum ak_run_device {
     AK_RUN_DEVICE_CUDA,
     AK_RUN_DEVICE_COUNT
 } ak_run_device;
+/* train.conv: the CPU convolution's sums. auto: Winograd F(2x2,3x3) for the 3x3 stride-1 layers it
+ * suits (core/cpu/conv2d_winograd.h), direct sums elsewhere; direct: direct sums everywhere. */
+typedef enum ak_conv_algo { AK_CONV_ALGO_AUTO, AK_CONV_ALGO_DIRECT, AK_CONV_ALGO_COUNT } ak_conv_algo;
 
 const char *ak_task_name(int v);
 const char *ak_dataset_name(int v);
@@ -127,6 +130,7 @@ const char *ak_optim_name(int v);
 const char *ak_sched_name(int v);
 const char *ak_warmup_name(int v);
 const char *ak_run_device_name(int v);
+const char *ak_conv_algo_name(int v);
 
 /* One network (student or teacher). See the schema docs (`akdbench config --keys`). */
 typedef struct ak_model_config {
@@ -246,6 +250,7 @@ typedef struct ak_run_config {
     struct {
         int batch_size, seed, threads;
         int device; /* ak_run_device */
+        int conv;   /* ak_conv_algo */
         int loader_threads;
         int eval_interval, checkpoint_interval, log_interval;
         int feature_images;

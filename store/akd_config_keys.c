@@ -30,6 +30,7 @@ NAMES(ak_optim_name, optim_names, AK_OPTIM_COUNT, "sgd", "adamw")
 NAMES(ak_sched_name, sched_names, AK_SCHED_COUNT, "step", "poly", "cosine")
 NAMES(ak_warmup_name, warmup_names, AK_WARMUP_COUNT, "none", "linear", "constant")
 NAMES(ak_run_device_name, device_names, AK_RUN_DEVICE_COUNT, "auto", "cpu", "cuda")
+NAMES(ak_conv_algo_name, conv_names, AK_CONV_ALGO_COUNT, "auto", "direct")
 /* ak_key_style's names live with the enum (store/weights_file.c); the schema needs its own array. */
 static const char *const key_style_names[] = {"auto", "ours", "torchvision", "mmdet", "mmseg"};
 _Static_assert(sizeof key_style_names / sizeof key_style_names[0] == AK_KEYS_COUNT, "key_style_names vs its enum");
@@ -210,6 +211,8 @@ static const ak_schema_key keys[] = {
     INT("train.seed", train.seed, "0", 0, 2147483647, R_IN, "seed of every random draw (Philox keys)"),
     INT("train.threads", train.threads, "0", 0, 1024, R_IN, "compute threads (0 = all cores)"),
     ENUM("train.device", train.device, "auto", device_names, "auto: CUDA when present, else CPU"),
+    ENUM("train.conv", train.conv, "auto", conv_names,
+         "CPU conv2d sums: auto (Winograd F(2x2,3x3) for 3x3 stride-1 layers of 32+ channels) or direct"),
     INT("train.loader_threads", train.loader_threads, "1", 0, 64, R_IN, "data-loading threads"),
     INT("train.eval_interval", train.eval_interval, "0", 0, BIG, R_IN, "evaluate every N iterations (0 = at the end)"),
     INT("train.checkpoint_interval", train.checkpoint_interval, "1000", 1, BIG, R_IN, "checkpoint every N iterations"),

@@ -16,6 +16,7 @@
 #include "bench/train/net.h"
 #include "bench/train/seg_eval.h"
 #include "bench/train/train_data.h"
+#include "core/cpu/conv2d.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/loss.h"
 #include "core/optim.h"
@@ -359,6 +360,7 @@ static int setup(trainer *t, ak_error *err) {
     AK_TRY(ak_net_build(&t->student, &t->cfg.model.student, &t->cfg, (uint64_t)t->cfg.train.seed, err));
     if (ak_ctx_init(&t->ctx, 0, 0) != AK_OK)
         return ak_error_set(err, AK_ENOMEM, "cannot create the execution context");
+    t->ctx.conv_impl = t->cfg.train.conv == AK_CONV_ALGO_DIRECT ? AK_CONV2D_IMPL_DIRECT : AK_CONV2D_IMPL_AUTO;
     if (t->cfg.distill.method != AK_DISTILL_NONE)
         AK_TRY(setup_teacher(t, err));
     else if (t->cfg.model.inherit_from_teacher != AK_INHERIT_NONE) {

@@ -52,6 +52,7 @@ ak_tensor *ak_conv2d(ak_ctx *ctx, ak_tensor *x, ak_tensor *w, ak_tensor *b, cons
     g.ph = prm.padding[0], g.pw = prm.padding[1];
     g.dh = pick(prm.dilation[0], 1), g.dw = pick(prm.dilation[1], 1);
     g.groups = pick(prm.groups, 1);
+    g.impl = ctx->conv_impl; /* the sums this context asked for (Winograd or direct) */
     if (g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || g.ph < 0 || g.pw < 0 || g.groups < 1)
         return ak_fail(ctx, AK_EINVAL,
                        "conv2d: stride (%d,%d) and dilation (%d,%d) must be positive, padding (%d,%d) "

@@ -273,6 +273,7 @@ START_TEST(enum_names_match_the_enums) {
     ck_assert_str_eq(ak_sched_name(AK_SCHED_COSINE), "cosine");
     ck_assert_str_eq(ak_warmup_name(AK_WARMUP_CONSTANT), "constant");
     ck_assert_str_eq(ak_run_device_name(AK_RUN_DEVICE_CUDA), "cuda");
+    ck_assert_str_eq(ak_conv_algo_name(AK_CONV_ALGO_DIRECT), "direct");
     ck_assert_str_eq(ak_task_name(7), "?");
 }
 END_TEST
@@ -298,6 +299,26 @@ START_TEST(key_style_names_match_the_weight_loader) {
     l = load("bench/configs/synth_coco_cwd.yaml", bad, 1);
     ck_assert_int_eq(l->rc, AK_EINVAL);
     assert_contains(l->err.msg, "model.student.key_style");
+    unload(l);
+}
+END_TEST
+
+/* train.conv: auto by default (Winograd where it applies), direct on request, anything else refused
+ * naming the key and the choices. */
+START_TEST(conv_algorithm_is_a_training_setting) {
+    loaded *l = load_ok("bench/configs/synth_coco_cwd.yaml", NULL, 0);
+    ck_assert_int_eq(l->c.train.conv, AK_CONV_ALGO_AUTO);
+    assert_contains(l->yaml, "  conv: auto\n");
+    unload(l);
+    const char *direct[] = {"train.conv=direct"};
+    l = load_ok("bench/configs/synth_coco_cwd.yaml", direct, 1);
+    ck_assert_int_eq(l->c.train.conv, AK_CONV_ALGO_DIRECT);
+    assert_contains(l->yaml, "  conv: direct\n");
+    unload(l);
+    const char *bad[] = {"train.conv=winograd"};
+    l = load("bench/configs/synth_coco_cwd.yaml", bad, 1);
+    ck_assert_int_eq(l->rc, AK_EINVAL);
+    assert_contains(l->err.msg, "key 'train.conv' in --set train.conv=winograd: 'winograd' is not one of auto|direct");
     unload(l);
 }
 END_TEST
@@ -479,6 +500,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, part0_defaults_and_segmentation_base);
     tcase_add_test(tc, enum_names_match_the_enums);
     tcase_add_test(tc, key_style_names_match_the_weight_loader);
+    tcase_add_test(tc, conv_algorithm_is_a_training_setting);
     tcase_add_test(tc, set_converts_types);
     tcase_add_test(tc, cross_field_constraints);
     tcase_add_test(tc, run_id_changes_iff_a_value_changes);

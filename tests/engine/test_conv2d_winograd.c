@@ -7,7 +7,9 @@
  *    the edges of the scheme: odd heights and widths (tiles half outside), rows that end inside a
  *    16-tile vector, an odd channel count (the weight transform's channel pairs), output channels
  *    past a product block (72 > 64) and not a multiple of 8, reductions in two blocks (C = 600);
- *  - 1 vs 2 threads bitwise, forward and data gradient.
+ *  - 1 vs 2 threads bitwise, forward and data gradient;
+ *  - the conv2d op runs the sums its context asks for (ctx.conv_impl, set from train.conv): the
+ *    kernels' bits with impl AUTO and with DIRECT, which differ.
  * On CPUs without AVX-512 nothing takes Winograd (checked) and the values are the OpenBLAS path's. */
 #include <math.h>
 #include <omp.h>
@@ -19,6 +21,8 @@
 #include "core/cpu/conv2d.h"
 #include "core/cpu/conv2d_igemm.h"
 #include "core/cpu/conv2d_winograd.h"
+#include "core/ctx.h"
+#include "core/ops/conv2d.h"
 
 #define ULP_FACTOR (64.0 * 0x1p-24)
 #define REL_L2 1e-5
@@ -121,8 +125,8 @@ static data make_data(const ak_conv2d_geom *g) {
 
 static void free_data(data *d) { free(d->x), free(d->w), free(d->b), free(d->dy), free(d->y), free(d->dx); }
 
-/* y = conv(x, w) + b and dx = 0.25 + conv_transpose(dy, w), on `threads` threads. */
-static void run(const ak_conv2d_geom *g, data *d, int threads) {
+/* y = conv(x, w) + b and dx = dx0 + conv_transpose(dy, w), on `threads` threads. */
+static void run(const ak_conv2d_geom *g, data *d, int threads, float dx0) {
     const int t0 = omp_get_max_threads();
     omp_set_num_threads(threads);
     const int64_t nf = ak_cpu_conv2d_fwd_ws_floats(g), nb = ak_cpu_conv2d_bwd_ws_floats(g);
@@ -130,7 +134,7 @@ static void run(const ak_conv2d_geom *g, data *d, int threads) {
     ck_assert(ws);
     ak_cpu_conv2d_fwd(d->y, d->x, d->w, d->b, g, ws);
     for (int64_t i = 0; i < d->nx; i++)
-        d->dx[i] = 0.25f;
+        d->dx[i] = dx0;
     ak_cpu_conv2d_bwd(d->dx, NULL, d->dy, d->x, d->w, g, ws);
     free(ws);
     omp_set_num_threads(t0);
@@ -140,7 +144,7 @@ START_TEST(winograd_is_float32_accurate) {
     const shape *s = &shapes[_i];
     const ak_conv2d_geom g = geom_of(s, AK_CONV2D_IMPL_AUTO);
     data d = make_data(&g);
-    run(&g, &d, 2);
+    run(&g, &d, 2, 0.25f);
     double *ey = calloc((size_t)d.ny, sizeof(double)), *my = calloc((size_t)d.ny, sizeof(double));
     double *ex = calloc((size_t)d.nx, sizeof(double)), *mx = calloc((size_t)d.nx, sizeof(double));
     ck_assert(ey && my && ex && mx);
@@ -187,12 +191,53 @@ END_TEST
 START_TEST(winograd_is_bitwise_the_same_on_1_and_2_threads) {
     const ak_conv2d_geom g = geom_of(&shapes[_i], AK_CONV2D_IMPL_AUTO);
     data a = make_data(&g), b = make_data(&g);
-    run(&g, &a, 1);
-    run(&g, &b, 2);
+    run(&g, &a, 1, 0.25f);
+    run(&g, &b, 2, 0.25f);
     ck_assert_msg(memcmp(a.y, b.y, (size_t)a.ny * sizeof(float)) == 0, "shape %d: y differs", _i);
     ck_assert_msg(memcmp(a.dx, b.dx, (size_t)a.nx * sizeof(float)) == 0, "shape %d: dx differs", _i);
     free_data(&a);
     free_data(&b);
+}
+END_TEST
+
+/* y and dx of the conv2d op on a context with conv_impl `impl`. */
+static void op_run(const ak_conv2d_geom *g, const data *d, int impl, float *y, float *dx) {
+    ak_ctx ctx;
+    ck_assert_int_eq(ak_ctx_init(&ctx, 0, 0), AK_OK);
+    ctx.conv_impl = impl;
+    const int64_t xs[4] = {g->n, g->c, g->h, g->w}, ws[4] = {g->o, g->c, 3, 3}, bs[1] = {g->o};
+    ak_tensor *x = ak_tensor_from(&ctx, 4, xs, d->x), *w = ak_tensor_from(&ctx, 4, ws, d->w);
+    ak_tensor *b = ak_tensor_from(&ctx, 1, bs, d->b);
+    ck_assert(x && w && b);
+    x->requires_grad = true;
+    const ak_conv2d_params p = {{1, 1}, {1, 1}, {1, 1}, 1};
+    ak_tensor *out = ak_conv2d(&ctx, x, w, b, &p);
+    ck_assert_msg(out != NULL, "%s", ctx.err.msg);
+    ck_assert_int_eq(ak_backward_from(&ctx, out, d->dy), AK_OK);
+    memcpy(y, out->data, (size_t)d->ny * sizeof(float));
+    memcpy(dx, x->grad, (size_t)d->nx * sizeof(float));
+    ak_ctx_free(&ctx);
+}
+
+START_TEST(conv2d_op_runs_the_sums_its_context_asks_for) {
+    const shape s = {2, 64, 48, 32, 32};
+    const int impls[2] = {AK_CONV2D_IMPL_AUTO, AK_CONV2D_IMPL_DIRECT};
+    float *yk[2], *dxk[2];
+    for (int v = 0; v < 2; v++) {
+        const ak_conv2d_geom g = geom_of(&s, impls[v]);
+        data d = make_data(&g);
+        float *y = malloc((size_t)d.ny * sizeof(float)), *dx = malloc((size_t)d.nx * sizeof(float));
+        ck_assert(y && dx);
+        op_run(&g, &d, impls[v], y, dx);
+        run(&g, &d, omp_get_max_threads(), 0.0f); /* the kernels with this impl */
+        ak_assert_bitwise(v ? "op y, direct" : "op y, auto", y, d.y, d.ny);
+        ak_assert_bitwise(v ? "op dx, direct" : "op dx, auto", dx, d.dx, d.nx);
+        yk[v] = y, dxk[v] = dx;
+        free_data(&d);
+    }
+    if (ak_cpu_conv2d_igemm_supported()) /* Winograd and the direct sums round differently */
+        ck_assert(memcmp(yk[0], yk[1], (size_t)(s.n * s.o * s.h * s.w) * sizeof(float)) != 0);
+    free(yk[0]), free(yk[1]), free(dxk[0]), free(dxk[1]);
 }
 END_TEST
 
@@ -204,6 +249,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, winograd_takes_the_3x3_stride1_convolutions);
     tcase_add_loop_test(tc, winograd_is_float32_accurate, 0, n);
     tcase_add_loop_test(tc, winograd_is_bitwise_the_same_on_1_and_2_threads, 0, n);
+    tcase_add_test(tc, conv2d_op_runs_the_sums_its_context_asks_for);
     suite_add_tcase(s, tc);
     return s;
 }
