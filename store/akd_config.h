@@ -110,8 +110,8 @@ typedef enum ak_run_device {
     AK_RUN_DEVICE_CUDA,
     AK_RUN_DEVICE_COUNT
 } ak_run_device;
-/* train.conv: the CPU convolution's sums. auto: Winograd F(2x2,3x3) for the 3x3 stride-1 layers it
- * suits (core/cpu/conv2d_winograd.h), direct sums elsewhere; direct: direct sums everywhere. */
+/* train.conv: the CPU convolution's sums. auto: Winograd F(2x2,3x3) for the 3x3 layers it suits
+ * (core/cpu/conv2d_winograd.h), direct sums elsewhere; direct: direct sums everywhere. */
 typedef enum ak_conv_algo { AK_CONV_ALGO_AUTO, AK_CONV_ALGO_DIRECT, AK_CONV_ALGO_COUNT } ak_conv_algo;
 
 const char *ak_task_name(int v);

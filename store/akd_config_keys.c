@@ -212,7 +212,7 @@ static const ak_schema_key keys[] = {
     INT("train.threads", train.threads, "0", 0, 1024, R_IN, "compute threads (0 = all cores)"),
     ENUM("train.device", train.device, "auto", device_names, "auto: CUDA when present, else CPU"),
     ENUM("train.conv", train.conv, "auto", conv_names,
-         "CPU conv2d sums: auto (Winograd F(2x2,3x3) for 3x3 stride-1 layers of 32+ channels) or direct"),
+         "CPU conv2d sums: auto (Winograd F(2x2,3x3) for 3x3 layers of 32+ channels) or direct"),
     INT("train.loader_threads", train.loader_threads, "1", 0, 64, R_IN, "data-loading threads"),
     INT("train.eval_interval", train.eval_interval, "0", 0, BIG, R_IN, "evaluate every N iterations (0 = at the end)"),
     INT("train.checkpoint_interval", train.checkpoint_interval, "1000", 1, BIG, R_IN, "checkpoint every N iterations"),

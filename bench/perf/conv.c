@@ -9,8 +9,8 @@
  *   --no-ceiling skips the sgemm ceiling (%ceil then reads 0; for runs alternating with
  *   conv_torch.py --only: bench/perf/conv_vs_torch.py),
  *   --tile sets the im2col tile budget of the OpenBLAS path, --blas forces that path everywhere,
- *   --direct the direct sums everywhere (no Winograd: the default takes it for 3x3 / stride 1 layers,
- *   whose GFLOP/s are then effective ones, the direct convolution's FLOPs over the time),
+ *   --direct the direct sums everywhere (no Winograd: the default takes it for 3x3 layers of 32+
+ *   channels, whose GFLOP/s are then effective ones, the direct convolution's FLOPs over the time),
  *   --compare also times the OpenBLAS path, alternating with the default one (same conditions),
  *   --cpu-time times with process CPU time / threads (a diagnostic on a loaded machine),
  *   --serve reads shape names from stdin and answers each with its row (after the header; for
@@ -246,7 +246,7 @@ int main(int argc, char **argv) {
            impl == AK_CONV2D_IMPL_BLAS                 ? "OpenBLAS+im2col forced"
            : !ak_cpu_conv2d_igemm_supported()          ? "OpenBLAS+im2col (no AVX-512)"
            : impl == AK_CONV2D_IMPL_DIRECT             ? "implicit GEMM (own AVX-512 kernels), direct sums forced"
-                                                       : "Winograd F(2x2,3x3) for 3x3/1 + implicit GEMM (own AVX-512 kernels)",
+                                                       : "Winograd F(2x2,3x3) for 3x3 + implicit GEMM (own AVX-512 kernels)",
            (long long)(tile ? tile : AK_CONV2D_TILE_FLOATS));
 
     /* 1e30 when skipped: the %ceil columns then read 0 */
@@ -293,6 +293,6 @@ int main(int argc, char **argv) {
     if (compare)
         printf(" | %8.1f %9.1f", tot_flop / tot_bf * 1e-9, 2 * tot_flop / tot_bb * 1e-9);
     printf("\n(GFLOP/s: forward = 2*N*O*C*kh*kw*Ho*Wo / time; backward = dX + dW, twice the forward FLOPs;\n"
-           " effective rates where Winograd runs: 3x3 stride-1 layers' forward and data gradient)\n");
+           " effective rates where Winograd runs: 3x3 layers' forward, and data gradient at stride 1)\n");
     return 0;
 }

@@ -7,11 +7,11 @@
  *   b  (O)                     bias, may be NULL
  *   y  (N, O, Ho, Wo)          output, Ho = (H + 2ph - dh(kh-1) - 1) / sh + 1 (same for W)
  * Three implementations:
- *  - Winograd F(2x2, 3x3) (core/cpu/conv2d_winograd.c) for the forward and the data gradient of 3x3 /
- *    stride 1 / padding 1 convolutions with 32+ channels on rows of 32+ columns (the default; impl
- *    DIRECT turns it off): 16 products per 2x2 outputs and channel pair instead of 36, so these
- *    layers run 1.4-2x faster than with the direct sums below. Float32-accurate, not bitwise the
- *    direct sums; bitwise identical for any thread count;
+ *  - Winograd F(2x2, 3x3) (core/cpu/conv2d_winograd.c) for 3x3 / padding 1 convolutions with 32+
+ *    channels on output rows of 32+ columns: the forward and data gradient at stride 1 (16 products
+ *    per 2x2 outputs and channel pair instead of 36: 1.3-2x faster than the direct sums below), the
+ *    forward at stride 2 (25 products: ~1.2x). The default; impl DIRECT turns it off.
+ *    Float32-accurate, not bitwise the direct sums; bitwise identical for any thread count;
  *  - implicit GEMM on our own AVX-512 kernels (core/cpu/conv2d_igemm*.c), used when the CPU has
  *    AVX-512F: the forward; the data gradient (stride 1: the forward convolution of dy with the
  *    flipped, transposed weight; strided: a GEMM per tile + col2im); the weight gradient (a GEMM

@@ -1,12 +1,20 @@
 /* Winograd F(2x2, 3x3) convolution on AVX-512; see conv2d_winograd.h.
  *
- * Per call: the weight is transformed once into U (16 x O x C: position e of G g G^T, packed as the
+ * Per call: the weight is transformed once into U (E x O x C: position e of G g G^T, packed as the
  * register kernel's A, k-major blocks of MR output channels). Then tasks of up to WG_TV tile
  * vectors (16 consecutive tiles of a tile row each), scheduled dynamically:
- *   V (16 x C x lanes) = B^T d B of every channel of the task's tiles;
- *   for each block of WG_OB output channels: M_e (block x lanes) = U_e V_e for the 16 positions,
+ *   V (E x C x lanes) = B^T d B of every channel of the task's tiles;
+ *   for each block of WG_OB output channels: M_e (block x lanes) = U_e V_e for the E positions,
  *   then Y = A^T M A (+ bias, + y when accumulating) written to the tiles' 2x2 outputs.
- * V (C = 256: 1 MiB) and M (256 KiB) stay in the core's L2; U streams from L3 once per task.
+ * Two schemes, separable (the same 1-D transform along rows and columns):
+ *   stride 1: F(2, 3) on 4 inputs: B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
+ *     G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1], A^T = [1 1 1 0; 0 1 -1 -1]: E = 16;
+ *   stride 2: the 5 inputs 2o-1 .. 2o+3 of outputs o, o+1: the even ones (2o, 2o+2) meet the kernel's
+ *     middle tap alone, the odd ones (2o-1, 2o+1, 2o+3) its outer taps, a 2-tap filter at stride 1
+ *     done as F(2, 2) (m1 = (d0 - d1) g0, m2 = d1 (g0 + g1), m3 = (d2 - d1) g1): positions
+ *     [d1, d3, d0 - d2, d2, d4 - d2] x [g1, g1, g0, g0 + g2, g2], A^T = [1 0 1 1 0; 0 1 0 1 1]:
+ *     E = 25 products per 2x2 outputs and channel pair instead of 36.
+ * V (C = 256, stride 1: 786 KiB) and M (96-150 KiB) stay in the core's L2; U streams from L3 once per task.
  * With B^T, A^T of 0 / +-1 entries and G of 0 / 1 / 0.5, the transforms are additions and exact
  * halvings: the error is that of the products' sums over C (float32, k ascending), as for the
  * direct convolution, on terms at most (3/2)^2 larger.
@@ -21,8 +29,9 @@
 #define WG_TV 3   /* tile vectors per task at most: 48 lanes, one register panel */
 #define WG_LD (WG_TV * 16) /* row stride of V and M (a 64-float stride put a panel's rows in a
                             * quarter of L1's sets: the products ran at 60 % of the 48's speed) */
-#define WG_OB 64  /* output channels per block of products (M: 16 x 64 x 64 floats) */
-#define WG_E 16   /* positions of a transformed 4x4 tile */
+#define WG_OB 32  /* output channels per block of products: V, M (25 x 32 x 48 floats) and the block of U
+                   * stay in L2 together (64: 5 % slower at stride 2, C = 128) */
+#define WG_EMAX 25 /* positions of a transformed tile: 4x4 (stride 1) or 5x5 (stride 2) */
 /* Position strides of V and M: one cache line more than their blocks, so that the 16 positions of a
  * tile, written and read together by the transforms, fall in 16 different L1 sets (a multiple of
  * 4 KiB put them all in one set, more than its 12 ways: the transforms ran 2-3x slower). */
@@ -30,9 +39,11 @@
 static int64_t v_es(const ak_conv2d_geom *g) { return g->c * WG_LD + 16; }
 #define WG_PF 4   /* input channels ahead to prefetch */
 
-/* Tiles of the output: tph rows of tpr tiles, vpr vectors of 16 tiles per tile row. */
+/* Tiles of the output: tph rows of tpr tiles, vpr vectors of 16 tiles per tile row; the stride and
+ * the positions per tile (R x R = E). */
 typedef struct wg_plan {
     int64_t tph, tpr, vpr, ntv, opad;
+    int stride, r, e;
 } wg_plan;
 
 static wg_plan make_plan(const ak_conv2d_geom *g) {
@@ -42,12 +53,15 @@ static wg_plan make_plan(const ak_conv2d_geom *g) {
     p.vpr = (p.tpr + 15) / 16;
     p.ntv = g->n * p.tph * p.vpr;
     p.opad = (g->o + MR - 1) / MR * MR;
+    p.stride = (int)g->sh;
+    p.r = p.stride == 1 ? 4 : 5;
+    p.e = p.r * p.r;
     return p;
 }
 
 bool ak_cpu_conv2d_winograd_applies(const ak_conv2d_geom *g) {
-    if (g->impl != AK_CONV2D_IMPL_AUTO || g->kh != 3 || g->kw != 3 || g->sh != 1 || g->sw != 1 || g->dh != 1 ||
-        g->dw != 1 || g->ph != 1 || g->pw != 1 || g->groups != 1)
+    if (g->impl != AK_CONV2D_IMPL_AUTO || g->kh != 3 || g->kw != 3 || g->sh != g->sw || g->sh < 1 || g->sh > 2 ||
+        g->dh != 1 || g->dw != 1 || g->ph != 1 || g->pw != 1 || g->groups != 1)
         return false;
     /* few channels: the transforms cost as much as the products they save; narrow rows: half-empty
      * vectors (16 wide: 8 tiles per vector). Gather indices are 32-bit. */
@@ -59,22 +73,40 @@ bool ak_cpu_conv2d_winograd_applies(const ak_conv2d_geom *g) {
     return ak_cpu_conv2d_igemm_supported();
 }
 
-static int64_t per_thread_floats(const ak_conv2d_geom *g) {
-    return WG_E * v_es(g) + WG_E * WG_M_ES;
+static int64_t per_thread_floats(const ak_conv2d_geom *g, const wg_plan *p) {
+    return p->e * v_es(g) + p->e * WG_M_ES;
 }
 
 int64_t ak_cpu_conv2d_winograd_ws_floats(const ak_conv2d_geom *g, int nthreads) {
     const wg_plan p = make_plan(g);
-    return WG_E * p.opad * g->c + (int64_t)(nthreads > 1 ? nthreads : 1) * per_thread_floats(g);
+    return p.e * p.opad * g->c + (int64_t)(nthreads > 1 ? nthreads : 1) * per_thread_floats(g, &p);
 }
 
 #ifdef AK_IGEMM_X86
 
+/* The kernel's 3 taps a, b, c along one axis -> its positions along that axis (4: G of F(2, 3);
+ * 5: stride 2, see the top). */
+AK_AVX512 static inline void weight_axis(int stride, __m512 a, __m512 b, __m512 c, __m512 *out) {
+    if (stride == 1) {
+        const __m512 half = _mm512_set1_ps(0.5f);
+        out[0] = a;
+        out[1] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(a, b), c));
+        out[2] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(a, b), c));
+        out[3] = c;
+    } else {
+        out[0] = out[1] = b;
+        out[2] = a;
+        out[3] = _mm512_add_ps(a, c);
+        out[4] = c;
+    }
+}
+
 /* U entries of output channels ob*MR.. (8 lanes) and input channels c0, c0+1 (lanes 0-7, 8-15):
- * U[e][ob][c][r] for e = 0..15, from 9 gathers. Output channels past O and a channel past C are
+ * U[e][ob][c][r] for e = 0..E-1, from 9 gathers. Output channels past O and a channel past C are
  * zero (the kernel reads whole blocks). */
-AK_AVX512 static void transform_weight(float *u, const float *w, const ak_conv2d_geom *g, bool flipped, int64_t ob,
-                                       int64_t c0, int64_t opad) {
+AK_AVX512 static void transform_weight(float *u, const float *w, const ak_conv2d_geom *g, const wg_plan *p,
+                                       bool flipped, int64_t ob, int64_t c0) {
+    const int64_t opad = p->opad;
     const int64_t O = g->o, C = g->c;
     int32_t idx[16];
     __mmask16 m = 0;
@@ -91,23 +123,21 @@ AK_AVX512 static void transform_weight(float *u, const float *w, const ak_conv2d
         const __m512i iq = _mm512_add_epi32(base, _mm512_set1_epi32(flipped ? -q : q));
         k[q] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, iq, w, 4);
     }
-    const __m512 half = _mm512_set1_ps(0.5f);
-    __m512 r[4][3]; /* G g: rows */
+    const int R = p->r;
+    __m512 r[5][3]; /* G g: rows */
     for (int j = 0; j < 3; j++) {
-        const __m512 g0 = k[j], g1 = k[3 + j], g2 = k[6 + j];
-        r[0][j] = g0;
-        r[1][j] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(g0, g1), g2));
-        r[2][j] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(g0, g1), g2));
-        r[3][j] = g2;
+        __m512 col[5];
+        weight_axis(p->stride, k[j], k[3 + j], k[6 + j], col);
+        for (int i = 0; i < R; i++)
+            r[i][j] = col[i];
     }
     const __mmask16 store = c0 + 1 < C ? 0xFFFF : 0x00FF;
     float *dst = u + ob * C * MR + c0 * MR;
-    for (int i = 0; i < 4; i++) { /* (G g) G^T: columns */
-        const __m512 a = r[i][0], b = r[i][1], c = r[i][2];
-        const __m512 v[4] = {a, _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(a, b), c)),
-                             _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(a, b), c)), c};
-        for (int j = 0; j < 4; j++)
-            _mm512_mask_storeu_ps(dst + (i * 4 + j) * opad * C, store, v[j]);
+    for (int i = 0; i < R; i++) { /* (G g) G^T: columns */
+        __m512 v[5];
+        weight_axis(p->stride, r[i][0], r[i][1], r[i][2], v);
+        for (int j = 0; j < R; j++)
+            _mm512_mask_storeu_ps(dst + (i * R + j) * opad * C, store, v[j]);
     }
 }
 
@@ -125,8 +155,8 @@ AK_AVX512 static inline __m512 load_masked(const float *base, int64_t at, __mmas
 }
 
 /* V[e][c][0..16) (V[e] of C rows of WG_LD floats; v points at the tile vector's lanes) = B^T d B
- * for the 16 tiles of tile vector gv, every channel c. */
-AK_AVX512 static void transform_input(float *v, const float *x, const ak_conv2d_geom *g, const wg_plan *p,
+ * for the 16 tiles of tile vector gv, every channel c; stride 1 (4x4 inputs per tile). */
+AK_AVX512 static void transform_input_s1(float *v, const float *x, const ak_conv2d_geom *g, const wg_plan *p,
                                       int64_t gv) {
     int64_t n, th, tw0;
     tile_of(p, gv, &n, &th, &tw0);
@@ -179,6 +209,81 @@ AK_AVX512 static void transform_input(float *v, const float *x, const ak_conv2d_
     }
 }
 
+/* The same for stride 2: 5x5 inputs per tile (rows 4th-1 .. 4th+3, columns 4tw-1 .. 4tw+3). */
+AK_AVX512 static void transform_input_s2(float *v, const float *x, const ak_conv2d_geom *g, const wg_plan *p,
+                                         int64_t gv) {
+    int64_t n, th, tw0;
+    tile_of(p, gv, &n, &th, &tw0);
+    const int64_t C = g->c, H = g->h, W = g->w, HW = H * W, s = 4 * tw0 - 1, es = v_es(g);
+    __mmask16 mk[4]; /* the four vectors of a row from column s, and the float at s + 64 */
+    for (int q = 0; q < 4; q++)
+        mk[q] = lane_range(-s - 16 * q, W - s - 16 * q);
+    const __mmask16 m64 = (__mmask16)(lane_range(-s - 64, W - s - 64) & 1u);
+    int64_t at[5];
+    bool in[5];
+    for (int i = 0; i < 5; i++) {
+        const int64_t ih = 4 * th - 1 + i;
+        in[i] = ih >= 0 && ih < H;
+        at[i] = ih * W + s;
+    }
+    /* column j of lane l is float 4l + j of the row's 64: lanes 0-7 from the first two vectors,
+     * 8-15 from the last two (the same index), column 4 is column 0 one lane on */
+    __m512i idx[4];
+    for (int j = 0; j < 4; j++)
+        idx[j] = _mm512_setr_epi32(j, 4 + j, 8 + j, 12 + j, 16 + j, 20 + j, 24 + j, 28 + j, j, 4 + j, 8 + j, 12 + j,
+                                   16 + j, 20 + j, 24 + j, 28 + j);
+    const float *plane = x + n * C * HW;
+    for (int64_t c = 0; c < C; c++, plane += HW, v += WG_LD) {
+        if (c + WG_PF < C)
+            for (int i = 0; i < 5; i++)
+                if (in[i])
+                    prefetch_run(plane + WG_PF * HW + at[i], 65);
+        __m512 d[5][5]; /* d[i][j]: input row 4th-1+i, column 4tw-1+j of each lane's tile */
+        for (int i = 0; i < 5; i++) {
+            if (!in[i]) {
+                for (int j = 0; j < 5; j++)
+                    d[i][j] = _mm512_setzero_ps();
+                continue;
+            }
+            const __m512 r0 = load_masked(plane, at[i], mk[0]), r1 = load_masked(plane, at[i] + 16, mk[1]);
+            const __m512 r2 = load_masked(plane, at[i] + 32, mk[2]), r3 = load_masked(plane, at[i] + 48, mk[3]);
+            for (int j = 0; j < 4; j++)
+                d[i][j] = _mm512_mask_blend_ps(0xFF00, _mm512_permutex2var_ps(r0, idx[j], r1),
+                                               _mm512_permutex2var_ps(r2, idx[j], r3));
+            const __m512 next = load_masked(plane, at[i] + 64, m64);
+            d[i][4] = _mm512_castsi512_ps(
+                _mm512_alignr_epi32(_mm512_castps_si512(next), _mm512_castps_si512(d[i][0]), 1));
+        }
+        __m512 t[5][5]; /* rows: [d1, d3, d0 - d2, d2, d4 - d2] */
+        for (int j = 0; j < 5; j++) {
+            t[0][j] = d[1][j];
+            t[1][j] = d[3][j];
+            t[2][j] = _mm512_sub_ps(d[0][j], d[2][j]);
+            t[3][j] = d[2][j];
+            t[4][j] = _mm512_sub_ps(d[4][j], d[2][j]);
+        }
+        for (int i = 0; i < 5; i++) { /* columns, the same */
+            float *dst = v + (int64_t)(i * 5) * es;
+            _mm512_storeu_ps(dst, t[i][1]);
+            _mm512_storeu_ps(dst + es, t[i][3]);
+            _mm512_storeu_ps(dst + 2 * es, _mm512_sub_ps(t[i][0], t[i][2]));
+            _mm512_storeu_ps(dst + 3 * es, t[i][2]);
+            _mm512_storeu_ps(dst + 4 * es, _mm512_sub_ps(t[i][4], t[i][2]));
+        }
+    }
+}
+
+/* Output rows of a tile from its positions along one axis (m[0..R)): A^T m. */
+AK_AVX512 static inline void output_axis(int stride, const __m512 *m, __m512 *y0, __m512 *y1) {
+    if (stride == 1) {
+        *y0 = _mm512_add_ps(_mm512_add_ps(m[0], m[1]), m[2]);
+        *y1 = _mm512_sub_ps(_mm512_sub_ps(m[1], m[2]), m[3]);
+    } else {
+        *y0 = _mm512_add_ps(_mm512_add_ps(m[0], m[2]), m[3]);
+        *y1 = _mm512_add_ps(_mm512_add_ps(m[1], m[3]), m[4]);
+    }
+}
+
 /* Y = A^T M A (+ bias) (+ y) for output channels [o0, o1) of the 16 tiles of tile vector gv; m
  * points at M[0][o0][the vector's lanes] (M[e]: rows of WG_LD floats, position stride es). */
 AK_AVX512 static void transform_output(float *y, const float *m, int64_t es, const float *bias, const ak_conv2d_geom *g,
@@ -190,18 +295,19 @@ AK_AVX512 static void transform_output(float *y, const float *m, int64_t es, con
     const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i ihi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
     float *yo = y + ((n * g->o + o0) * Ho + 2 * th) * Wo + col0;
+    const int R = p->r;
     for (int64_t o = o0; o < o1; o++, m += WG_LD, yo += Ho * Wo) {
-        __m512 s[2][4];
-        for (int j = 0; j < 4; j++) { /* A^T M: rows */
-            const __m512 m0 = _mm512_loadu_ps(m + j * es), m1 = _mm512_loadu_ps(m + (4 + j) * es);
-            const __m512 m2 = _mm512_loadu_ps(m + (8 + j) * es), m3 = _mm512_loadu_ps(m + (12 + j) * es);
-            s[0][j] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
-            s[1][j] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+        __m512 s[2][5];
+        for (int j = 0; j < R; j++) { /* A^T M: rows */
+            __m512 col[5];
+            for (int i = 0; i < R; i++)
+                col[i] = _mm512_loadu_ps(m + (i * R + j) * es);
+            output_axis(p->stride, col, &s[0][j], &s[1][j]);
         }
         const __m512 bv = _mm512_set1_ps(bias ? bias[o] : 0.0f);
         for (int i = 0; i < rows; i++) { /* (A^T M) A: columns, two output rows */
-            __m512 y0 = _mm512_add_ps(_mm512_add_ps(s[i][0], s[i][1]), s[i][2]);
-            __m512 y1 = _mm512_sub_ps(_mm512_sub_ps(s[i][1], s[i][2]), s[i][3]);
+            __m512 y0, y1;
+            output_axis(p->stride, s[i], &y0, &y1);
             if (bias)
                 y0 = _mm512_add_ps(y0, bv), y1 = _mm512_add_ps(y1, bv);
             __m512 lo = _mm512_permutex2var_ps(y0, ilo, y1), hi = _mm512_permutex2var_ps(y0, ihi, y1);
@@ -223,13 +329,16 @@ AK_AVX512 static void run_task(float *y, const float *x, const float *u, const f
     const int64_t C = g->c, kb = kblock(C);
     const int nv = (int)(v1 - v0);
     for (int64_t gv = v0; gv < v1; gv++)
-        transform_input(v + (gv - v0) * 16, x, g, p, gv);
+        if (p->stride == 1)
+            transform_input_s1(v + (gv - v0) * 16, x, g, p, gv);
+        else
+            transform_input_s2(v + (gv - v0) * 16, x, g, p, gv);
     /* the view kernel reads A through a.p[0] only (packed rows): one struct, its base moved per call
      * (a struct built per call cost a store-forwarding stall each, 5 % of the time at C = 64) */
     ak_arows a = arows_strided(u, 1, MR, off);
     for (int64_t o0 = 0; o0 < p->opad; o0 += WG_OB) {
         const int64_t o1 = o0 + WG_OB < p->opad ? o0 + WG_OB : p->opad;
-        for (int e = 0; e < WG_E; e++) {
+        for (int e = 0; e < p->e; e++) {
             const float *ue = u + e * p->opad * C, *ve = v + e * v_es(g);
             float *me = m + e * WG_M_ES;
             for (int64_t mb = o0; mb < o1; mb += MR)
@@ -257,14 +366,14 @@ void ak_cpu_conv2d_winograd_fwd(float *y, const float *x, const float *w, const 
     int64_t ntasks = (p.ntv + WG_TV - 1) / WG_TV;
     ntasks = (ntasks + nthreads - 1) / nthreads * nthreads;
     ntasks = ntasks < p.ntv ? ntasks : p.ntv;
-    float *u = ws, *per = ws + WG_E * p.opad * C;
+    float *u = ws, *per = ws + p.e * p.opad * C;
 #pragma omp parallel num_threads(nthreads)
     {
 #pragma omp for schedule(static)
         for (int64_t t = 0; t < nob * cpairs; t++)
-            transform_weight(u, w, g, flipped, t / cpairs, t % cpairs * 2, p.opad);
-        float *v = per + (int64_t)omp_get_thread_num() * per_thread_floats(g);
-        float *m = v + WG_E * v_es(g);
+            transform_weight(u, w, g, &p, flipped, t / cpairs, t % cpairs * 2);
+        float *v = per + (int64_t)omp_get_thread_num() * per_thread_floats(g, &p);
+        float *m = v + p.e * v_es(g);
         int32_t off[BOFF + KC]; /* the kernel's A (packed: k * MR) and, from BOFF, B offsets */
         for (int k = 0; k < KC; k++)
             off[k] = k * MR, off[BOFF + k] = k * WG_LD;
