@@ -16,8 +16,8 @@
  *     E = 25 products per 2x2 outputs and channel pair instead of 36.
  * V (C = 256, stride 1: 786 KiB) and M (96-150 KiB) stay in the core's L2; U streams from L3 once per task.
  * With B^T, A^T of 0 / +-1 entries and G of 0 / 1 / 0.5, the transforms are additions and exact
- * halvings: the error is that of the products' sums over C (float32, k ascending), as for the
- * direct convolution, on terms at most (3/2)^2 larger.
+ * halvings: the error is that of the products' sums over C (float32, k ascending) on transformed
+ * terms, which the tests bound by 64 ulps of the direct convolution's sum of |terms| per output.
  */
 #include "core/cpu/conv2d_winograd.h"
 
@@ -31,10 +31,9 @@
                             * quarter of L1's sets: the products ran at 60 % of the 48's speed) */
 #define WG_OB 32  /* output channels per block of products: V, M (25 x 32 x 48 floats) and the block of U
                    * stay in L2 together (64: 5 % slower at stride 2, C = 128) */
-#define WG_EMAX 25 /* positions of a transformed tile: 4x4 (stride 1) or 5x5 (stride 2) */
-/* Position strides of V and M: one cache line more than their blocks, so that the 16 positions of a
- * tile, written and read together by the transforms, fall in 16 different L1 sets (a multiple of
- * 4 KiB put them all in one set, more than its 12 ways: the transforms ran 2-3x slower). */
+/* Position strides of V and M: one cache line more than their blocks, so that the E positions of a
+ * tile, written and read together by the transforms, fall in different L1 sets (a multiple of 4 KiB
+ * put them all in one set, more than its 12 ways: the transforms ran 2-3x slower). */
 #define WG_M_ES (WG_OB * WG_LD + 16)
 static int64_t v_es(const ak_conv2d_geom *g) { return g->c * WG_LD + 16; }
 #define WG_PF 4   /* input channels ahead to prefetch */

@@ -45,7 +45,7 @@ typedef struct ak_arows {
 /* B operand read through a table: element (k, 16*v + l) is p[v][boff[k] + l] (one base per
  * 16-column vector, so that a panel may span rows of a buffer; see conv2d_igemm.c, row buffers).
  * The table boff is the A view's off + KC (the kernel reads both through one pointer), and A must
- * be packed in k-major blocks of MR rows (a->p[r] = a->p[0] + r). */
+ * be packed in k-major blocks of MR rows: the kernel reads A as a->p[0][off[k] + r] (p[1..7] unused). */
 typedef struct ak_bview {
     const float *p[3];
 } ak_bview;
