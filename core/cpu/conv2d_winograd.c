@@ -147,10 +147,24 @@ static inline void tile_of(const wg_plan *p, int64_t gv, int64_t *n, int64_t *th
     *tw0 = gv % p->vpr * 16;
 }
 
-/* A masked load of 16 floats at p (lanes outside m may lie outside the buffer: the address is
- * formed in integers). */
-AK_AVX512 static inline __m512 load_masked(const float *base, int64_t at, __mmask16 m) {
-    return _mm512_maskz_loadu_ps(m, (const float *)((uintptr_t)base + (uintptr_t)(at * (int64_t)sizeof(float))));
+/* The R input rows of tile row th's patches (from row 2*stride*th - 1): their offsets at column s
+ * of a plane and whether they lie in the image. */
+static inline void patch_rows(const ak_conv2d_geom *g, const wg_plan *p, int64_t th, int64_t s, int64_t *at,
+                              bool *in) {
+    for (int i = 0; i < p->r; i++) {
+        const int64_t ih = 2 * p->stride * th - 1 + i;
+        in[i] = ih >= 0 && ih < g->h;
+        at[i] = ih * g->w + s;
+    }
+}
+
+/* Prefetch of a plane's patch rows (n floats each), WG_PF channels ahead: short runs of many
+ * planes, which the hardware prefetchers start too late. */
+static inline void prefetch_patch(const float *plane_ahead, const wg_plan *p, const int64_t *at, const bool *in,
+                                  int64_t n) {
+    for (int i = 0; i < p->r; i++)
+        if (in[i])
+            prefetch_run(plane_ahead + at[i], n);
 }
 
 /* V[e][c][0..16) (V[e] of C rows of WG_LD floats; v points at the tile vector's lanes) = B^T d B
@@ -165,19 +179,13 @@ AK_AVX512 static void transform_input_s1(float *v, const float *x, const ak_conv
     const __mmask16 mr0 = lane_range(-s - 2, W - s - 2), mr1 = lane_range(-s - 18, W - s - 18);
     int64_t at[4];
     bool in[4];
-    for (int i = 0; i < 4; i++) {
-        const int64_t ih = 2 * th - 1 + i;
-        in[i] = ih >= 0 && ih < H;
-        at[i] = ih * W + s;
-    }
+    patch_rows(g, p, th, s, at, in);
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     const float *plane = x + n * C * HW;
     for (int64_t c = 0; c < C; c++, plane += HW, v += WG_LD) {
-        if (c + WG_PF < C) /* short runs of many planes: the hardware prefetchers start too late */
-            for (int i = 0; i < 4; i++)
-                if (in[i])
-                    prefetch_run(plane + WG_PF * HW + at[i], 34);
+        if (c + WG_PF < C)
+            prefetch_patch(plane + WG_PF * HW, p, at, in, 34);
         __m512 d[4][4]; /* d[i][j]: input row 2th-1+i, column 2tw-1+j of each lane's tile */
         for (int i = 0; i < 4; i++) {
             if (!in[i]) {
@@ -220,11 +228,7 @@ AK_AVX512 static void transform_input_s2(float *v, const float *x, const ak_conv
     const __mmask16 m64 = (__mmask16)(lane_range(-s - 64, W - s - 64) & 1u);
     int64_t at[5];
     bool in[5];
-    for (int i = 0; i < 5; i++) {
-        const int64_t ih = 4 * th - 1 + i;
-        in[i] = ih >= 0 && ih < H;
-        at[i] = ih * W + s;
-    }
+    patch_rows(g, p, th, s, at, in);
     /* column j of lane l is float 4l + j of the row's 64: lanes 0-7 from the first two vectors,
      * 8-15 from the last two (the same index), column 4 is column 0 one lane on */
     __m512i idx[4];
@@ -234,9 +238,7 @@ AK_AVX512 static void transform_input_s2(float *v, const float *x, const ak_conv
     const float *plane = x + n * C * HW;
     for (int64_t c = 0; c < C; c++, plane += HW, v += WG_LD) {
         if (c + WG_PF < C)
-            for (int i = 0; i < 5; i++)
-                if (in[i])
-                    prefetch_run(plane + WG_PF * HW + at[i], 65);
+            prefetch_patch(plane + WG_PF * HW, p, at, in, 65);
         __m512 d[5][5]; /* d[i][j]: input row 4th-1+i, column 4tw-1+j of each lane's tile */
         for (int i = 0; i < 5; i++) {
             if (!in[i]) {

@@ -162,6 +162,12 @@ static inline __mmask16 lane_range(int64_t lo, int64_t hi) {
     return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
 }
 
+/* 16 floats at base + at, lanes outside m zero. The address is formed in integers: masked-off lanes
+ * may lie outside the buffer (padding read as zero without a bounds branch). */
+AK_AVX512 static inline __m512 load_masked(const float *base, int64_t at, __mmask16 m) {
+    return _mm512_maskz_loadu_ps(m, (const float *)((uintptr_t)base + (uintptr_t)(at * (int64_t)sizeof(float))));
+}
+
 /* True when im2col rows over output columns [pa, pa + n) can be read as masked runs of the input
  * plane: stride 1 and an input row as long as the output row ("same" padding), so consecutive
  * output columns read consecutive input floats; whole 16-lane vectors within output rows. */
@@ -181,9 +187,7 @@ AK_AVX512 static inline void fill_row_contig(float *dst, const float *plane, con
         __mmask16 m = 0;
         if (ih >= 0 && ih < g->h)
             m = lane_range(-off - ow, wo - off - ow);
-        /* the address is formed in integers: masked-off lanes may lie outside the plane */
-        const float *src = (const float *)((uintptr_t)plane + (uintptr_t)((pa + t + shift) * (int64_t)sizeof(float)));
-        _mm512_storeu_ps(dst + t, _mm512_maskz_loadu_ps(m, src));
+        _mm512_storeu_ps(dst + t, load_masked(plane, pa + t + shift, m));
         if ((ow += 16) == wo)
             ow = 0, oh++;
     }

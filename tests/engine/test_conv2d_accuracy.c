@@ -25,23 +25,6 @@ static void fill(float *v, int64_t n, uint64_t seed, float scale) {
     ak_test_fill_uniform(v, n, seed, -scale, scale);
 }
 
-/* Worst |err| / sum|terms| and the relative L2 error of got against the exact values. */
-static void measure(const float *got, const double *exact, const double *mag, int64_t n, double *worst,
-                    double *rel_l2) {
-    double se = 0, sr = 0;
-    *worst = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double e = (double)got[i] - exact[i];
-        se += e * e;
-        sr += exact[i] * exact[i];
-        if (mag[i] > 0)
-            *worst = fmax(*worst, fabs(e) / mag[i]);
-        else if (got[i] != 0.0f)
-            *worst = INFINITY;
-    }
-    *rel_l2 = sqrt(se / (sr > 0 ? sr : 1));
-}
-
 static void check_shape(const shape *sp, int impl) {
     ak_conv2d_geom g = {sp->n, sp->c, sp->h, sp->w, sp->o, sp->k, sp->k, 0, 0, sp->s, sp->s, sp->p, sp->p,
                         sp->d, sp->d, 1, 0, impl};
@@ -87,10 +70,10 @@ static void check_shape(const shape *sp, int impl) {
     snprintf(what, sizeof what, "N%lld C%lld O%lld %lldx%lld k%lld s%lld p%lld d%lld impl %d",
              (long long)sp->n, (long long)sp->c, (long long)sp->o, (long long)sp->h, (long long)sp->w,
              (long long)sp->k, (long long)sp->s, (long long)sp->p, (long long)sp->d, impl);
-    measure(dx, ex, mx, nx, &worst, &rel);
+    ak_test_error_vs_terms(dx, ex, mx, nx, &worst, &rel);
     ck_assert_msg(worst <= ULP_FACTOR && rel <= REL_L2, "%s: dx worst |err|/sum|terms| %.3g, rel L2 %.3g", what,
                   worst, rel);
-    measure(dw, ew, mw, nw, &worst, &rel);
+    ak_test_error_vs_terms(dw, ew, mw, nw, &worst, &rel);
     ck_assert_msg(worst <= ULP_FACTOR && rel <= REL_L2, "%s: dw worst |err|/sum|terms| %.3g, rel L2 %.3g", what,
                   worst, rel);
     free(x), free(w), free(dy), free(dx), free(dw), free(ex), free(mx), free(ew), free(mw), free(ws);

@@ -100,23 +100,6 @@ START_TEST(winograd_takes_the_3x3_stride1_convolutions) {
 }
 END_TEST
 
-/* Worst |err| / sum|terms| and the relative L2 error of got against the exact values. */
-static void measure(const float *got, const double *exact, const double *mag, int64_t n, double *worst,
-                    double *rel_l2) {
-    double se = 0, sr = 0;
-    *worst = 0;
-    for (int64_t i = 0; i < n; i++) {
-        const double e = (double)got[i] - exact[i];
-        se += e * e;
-        sr += exact[i] * exact[i];
-        if (mag[i] > 0)
-            *worst = fmax(*worst, fabs(e) / mag[i]);
-        else if ((double)got[i] != exact[i])
-            *worst = INFINITY;
-    }
-    *rel_l2 = sqrt(se / (sr > 0 ? sr : 1));
-}
-
 typedef struct data {
     float *x, *w, *b, *dy, *y, *dx;
     int64_t nx, nw, ny;
@@ -190,10 +173,10 @@ START_TEST(winograd_is_float32_accurate) {
                     ey[yi] = sy, my[yi] = ay;
                 }
     double worst, rel;
-    measure(d.y, ey, my, d.ny, &worst, &rel);
+    ak_test_error_vs_terms(d.y, ey, my, d.ny, &worst, &rel);
     ck_assert_msg(worst <= ULP_FACTOR && rel <= REL_L2, "shape %d: y worst |err|/sum|terms| %.3g, rel L2 %.3g", _i,
                   worst, rel);
-    measure(d.dx, ex, mx, d.nx, &worst, &rel);
+    ak_test_error_vs_terms(d.dx, ex, mx, d.nx, &worst, &rel);
     ck_assert_msg(worst <= ULP_FACTOR && rel <= REL_L2, "shape %d: dx worst |err|/sum|terms| %.3g, rel L2 %.3g", _i,
                   worst, rel);
     free(ey), free(my), free(ex), free(mx);

@@ -113,6 +113,22 @@ void ak_test_fill_uniform(float *out, int64_t n, uint64_t seed, float lo, float 
         out[i] = lo + (hi - lo) * out[i];
 }
 
+void ak_test_error_vs_terms(const float *got, const double *exact, const double *mag, int64_t n, double *worst,
+                            double *rel_l2) {
+    double se = 0, sr = 0;
+    *worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double e = (double)got[i] - exact[i];
+        se += e * e;
+        sr += exact[i] * exact[i];
+        if (mag[i] > 0)
+            *worst = fmax(*worst, fabs(e) / mag[i]);
+        else if (got[i] != 0.0f)
+            *worst = INFINITY;
+    }
+    *rel_l2 = sqrt(se / (sr > 0 ? sr : 1));
+}
+
 /* Run fn on the current host values; returns J in double, and (when w_out) the output weights. */
 static double objective(ak_ctx *ctx, ak_gradcheck_fn fn, void *user, ak_gradcheck_input *inputs, int n_in,
                         const char *what) {

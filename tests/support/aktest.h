@@ -72,4 +72,10 @@ void ak_assert_digest(const char *what, const ak_safetensors *st, const char *na
 /* Deterministic test data: values in [lo, hi) from the counter-based RNG (stream AK_STREAM_TEST). */
 void ak_test_fill_uniform(float *out, int64_t n, uint64_t seed, float lo, float hi);
 
+/* Error of got[0, n) against exact values computed in double: *worst = max |got - exact| / mag over
+ * the elements (mag: the sum of |terms| of each; a nonzero result where mag is 0 gives infinity),
+ * *rel_l2 = ||got - exact|| / ||exact||. For float32 accuracy bounds of summations. */
+void ak_test_error_vs_terms(const float *got, const double *exact, const double *mag, int64_t n, double *worst,
+                            double *rel_l2);
+
 #endif
