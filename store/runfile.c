@@ -50,6 +50,17 @@ int ak_run_ckpt_path(const char *final_path, char *out, size_t len, ak_error *er
     return AK_OK;
 }
 
+int ak_run_remove_leftovers(const char *final_path, ak_error *err) {
+    char ckpt[AK_RUN_PATH_LEN], ckpt_tmp[AK_RUN_PATH_LEN + 8];
+    AK_TRY(ak_run_ckpt_path(final_path, ckpt, sizeof ckpt, err));
+    AK_TRY(ak_path_with_suffix(ckpt_tmp, sizeof ckpt_tmp, ckpt, ".tmp", err));
+    if (unlink(ckpt) != 0 && errno != ENOENT)
+        return ak_error_set(err, AK_EIO, "%s: cannot remove the checkpoint: %s", ckpt, strerror(errno));
+    if (unlink(ckpt_tmp) != 0 && errno != ENOENT)
+        return ak_error_set(err, AK_EIO, "%s: cannot remove the checkpoint: %s", ckpt_tmp, strerror(errno));
+    return ak_run_snapshot_remove(final_path, err);
+}
+
 void ak_run_timestamp(char buf[32]) {
     time_t now = time(NULL);
     struct tm tm;
@@ -185,27 +196,15 @@ int ak_run_create(ak_run **out, const char *final_path, const ak_run_provenance 
     ak_run *run = run_alloc();
     if (!run)
         return ak_error_set(err, AK_ENOMEM, "%s: out of memory", final_path);
-    char ckpt[AK_RUN_PATH_LEN], ckpt_tmp[AK_RUN_PATH_LEN + 8];
     int rc = ak_run_partial_path(final_path, run->path, sizeof run->path, err);
     if (rc == AK_OK)
         rc = ak_path_with_suffix(run->final_path, sizeof run->final_path, final_path, "", err);
+    /* A checkpoint (and run file snapshot) left by an earlier attempt belongs to the run file being replaced. */
     if (rc == AK_OK)
-        rc = ak_run_ckpt_path(final_path, ckpt, sizeof ckpt, err);
-    if (rc == AK_OK)
-        rc = ak_path_with_suffix(ckpt_tmp, sizeof ckpt_tmp, ckpt, ".tmp", err);
+        rc = ak_run_remove_leftovers(final_path, err);
     if (rc != AK_OK) {
         run_free(run);
         return rc;
-    }
-    /* A checkpoint (and run file snapshot) left by an earlier attempt belongs to the run file being replaced. */
-    if ((unlink(ckpt) != 0 && errno != ENOENT) || (unlink(ckpt_tmp) != 0 && errno != ENOENT)) {
-        rc = ak_error_set(err, AK_EIO, "%s: cannot remove the stale checkpoint: %s", ckpt, strerror(errno));
-        run_free(run);
-        return rc;
-    }
-    if (ak_run_snapshot_remove(final_path, err) != AK_OK) {
-        run_free(run);
-        return err ? err->code : AK_EIO;
     }
     hid_t fapl = make_fapl();
     run->file = H5Fcreate(run->path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);

@@ -88,6 +88,11 @@ extern const char *const ak_eval_seg_metrics[AK_EVAL_N_SEG]; /* mIoU aAcc mAcc *
  * checkpoint is P without a trailing ".h5" + ".ckpt.h5" ("out/RUN.ckpt.h5"). AK_EINVAL if too long. */
 int ak_run_partial_path(const char *final_path, char *out, size_t len, ak_error *err);
 int ak_run_ckpt_path(const char *final_path, char *out, size_t len, ak_error *err);
+/* Remove what an attempt at the run left beside P: its checkpoint (and a checkpoint being written)
+ * and the run file snapshot. Called when a run starts over, and when it is complete: a kill between
+ * publishing P and removing these leaves them behind, and the next `train --resume` finds P complete
+ * and clears them. Absent files are fine; AK_EIO naming the file that cannot be removed. */
+int ak_run_remove_leftovers(const char *final_path, ak_error *err);
 
 /* ---- writing ---- */
 

@@ -466,8 +466,7 @@ static int loop(trainer *t, ak_train_result *res, ak_error *err) {
     ak_run *r = t->run;
     t->run = NULL; /* finish frees the handle, even on error */
     AK_TRY(ak_run_finish(r, AK_RUN_COMPLETE, err));
-    unlink(t->ckpt_path);
-    return AK_OK;
+    return ak_run_remove_leftovers(t->run_path, err);
 }
 
 static void teardown(trainer *t) {
@@ -515,6 +514,9 @@ int ak_train(const ak_train_opts *opts, ak_train_result *res, ak_error *err) {
             }
             if (old)
                 ak_run_close(old, NULL);
+            /* killed after publishing the run file but before clearing its checkpoint: clear it now */
+            if (rc == AK_OK)
+                rc = ak_run_remove_leftovers(t->run_path, err);
             res->skipped = res->complete = rc == AK_OK;
         } else if ((rc = open_run(t, err)) == AK_OK) {
             rc = loop(t, res, err);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "akscratch.h"
@@ -13,6 +14,7 @@
 #include "bench/train/trainer.h"
 #include "core/params.h"
 #include "store/checkpoint.h"
+#include "store/run_snapshot.h"
 #include "store/runfile.h"
 
 static char cfg_path[4096], work[4096];
@@ -96,6 +98,30 @@ START_TEST(finished_run_is_not_redone) {
     ck_assert(a.complete && !a.skipped);
     train("once.h5", false, 0, &b);
     ck_assert(b.skipped);
+    /* A kill after the run file was published but before its checkpoint was cleared leaves them
+     * behind: the next --resume finds the run complete, clears them and leaves the run file alone. */
+    char ckpt[4200], ckpt_tmp[4300], snap[4200];
+    ak_error e;
+    ak_error_clear(&e);
+    ck_assert_int_eq(ak_run_ckpt_path("once.h5", ckpt, sizeof ckpt, &e), AK_OK);
+    snprintf(ckpt_tmp, sizeof ckpt_tmp, "%s.tmp", ckpt);
+    ck_assert_int_eq(ak_run_snapshot_path("once.h5", snap, sizeof snap, &e), AK_OK);
+    const char *left[] = {ckpt, ckpt_tmp, snap};
+    for (int i = 0; i < 3; i++) {
+        FILE *f = fopen(left[i], "wb");
+        ck_assert_ptr_nonnull(f);
+        fputs("left over", f);
+        fclose(f);
+    }
+    struct stat before, after;
+    ck_assert_int_eq(stat("once.h5", &before), 0);
+    train("once.h5", true, 0, &b);
+    ck_assert(b.skipped && b.complete);
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(access(left[i], F_OK) == -1, "%s left behind", left[i]);
+    ck_assert_int_eq(stat("once.h5", &after), 0);
+    ck_assert(before.st_size == after.st_size && before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
+              before.st_mtim.tv_nsec == after.st_mtim.tv_nsec);
     /* The same file under a changed config is another run: refused, not silently reused. */
     ak_train_opts o;
     memset(&o, 0, sizeof o);
