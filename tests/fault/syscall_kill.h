@@ -1,8 +1,12 @@
-/* Kill a child at an exact write: run `akdbench ARGS` under ptrace, count the write system calls
- * (write, pwrite64, writev, pwritev) its main thread makes to files whose path ends with a given
- * suffix (".h5.partial": the run file; ".ckpt.h5.tmp": a checkpoint being written), and SIGKILL it
- * just before the n-th one reaches the kernel. A run with n = 0 only counts. This puts a kill -9
- * inside a run-file flush or a checkpoint write deterministically, where a timer almost never lands.
+/* Kill a child at an exact system call: run `akdbench ARGS` under ptrace and SIGKILL it just before
+ * the n-th matching call reaches the kernel. Two kinds of call are counted:
+ *   - SK_WRITES: write, pwrite64, writev, pwritev to files whose path ends with a given suffix
+ *     (".h5.partial": the run file; ".ckpt.h5.tmp": a checkpoint being written). This puts a kill -9
+ *     inside a run-file flush or a checkpoint write deterministically, where a timer almost never lands.
+ *   - SK_NAME_OPS: unlink, unlinkat, rename, renameat, renameat2 with a path that contains a given
+ *     string (the run's file name stem): a checkpoint or snapshot published, the run file published,
+ *     the leftovers cleared. A kill between two of them leaves a state a timer rarely finds.
+ * A run with n = 0 only counts.
  *
  * Only the main thread is traced (libhdf5 is called from the main thread; OpenMP workers do not
  * write files). x86-64 Linux only: elsewhere sk_supported() is false and the tests skip.
@@ -27,10 +31,12 @@
 
 static inline bool sk_supported(void) { return SK_SUPPORTED; }
 
+typedef enum sk_calls { SK_WRITES, SK_NAME_OPS } sk_calls;
+
 typedef struct sk_result {
     int status;     /* exit status, or 128 + signal */
-    long writes;    /* matching writes seen (the fatal one included) */
-    bool killed;    /* killed at the n-th write */
+    long calls;     /* matching calls seen (the fatal one included) */
+    bool killed;    /* killed at the n-th call */
 } sk_result;
 
 #if SK_SUPPORTED
@@ -44,10 +50,48 @@ static inline bool sk_fd_matches(pid_t pid, long fd, const char *suffix) {
     size_t ls = strlen(suffix);
     return (size_t)n >= ls && strcmp(target + n - ls, suffix) == 0;
 }
+
+/* Does the NUL-terminated path at `addr` in the child contain `part`? (read word by word) */
+static inline bool sk_path_contains(pid_t pid, unsigned long long addr, const char *part) {
+    char path[4096];
+    size_t n = 0;
+    while (n + sizeof(long) < sizeof path) {
+        errno = 0;
+        long word = ptrace(PTRACE_PEEKDATA, pid, (void *)(addr + n), NULL);
+        if (errno != 0)
+            return false;
+        memcpy(path + n, &word, sizeof word);
+        if (memchr(&word, 0, sizeof word))
+            return strstr(path, part) != NULL;
+        n += sizeof word;
+    }
+    return false;
+}
+
+static inline bool sk_call_matches(pid_t pid, const struct user_regs_struct *r, sk_calls kind, const char *what) {
+    long nr = (long)r->orig_rax;
+    if (kind == SK_WRITES)
+        return (nr == SYS_write || nr == SYS_pwrite64 || nr == SYS_writev || nr == SYS_pwritev) &&
+               sk_fd_matches(pid, (long)r->rdi, what);
+    switch (nr) {
+    case SYS_unlink:
+        return sk_path_contains(pid, r->rdi, what);
+    case SYS_unlinkat:
+        return sk_path_contains(pid, r->rsi, what);
+    case SYS_rename:
+        return sk_path_contains(pid, r->rdi, what) || sk_path_contains(pid, r->rsi, what);
+    case SYS_renameat:
+    case SYS_renameat2:
+        return sk_path_contains(pid, r->rsi, what) || sk_path_contains(pid, r->r10, what);
+    default:
+        return false;
+    }
+}
 #endif
 
-/* Run to the end, or kill before the n-th matching write (n >= 1). */
-static inline sk_result sk_run(const char *const *args, const char *log, const char *suffix, long n, double timeout_s) {
+/* Run to the end, or kill before the n-th call of `kind` matching `what` (n >= 1). */
+static inline sk_result sk_run(const char *const *args, const char *log, sk_calls kind, const char *what, long n,
+                               double timeout_s) {
     sk_result r = {0, 0, false};
 #if SK_SUPPORTED
     const char *argv[FAULT_MAX_ARGS + 2];
@@ -118,11 +162,9 @@ static inline sk_result sk_run(const char *const *args, const char *log, const c
             continue;
         struct user_regs_struct regs;
         ptrace(PTRACE_GETREGS, pid, NULL, &regs);
-        long nr = (long)regs.orig_rax;
-        if ((nr == SYS_write || nr == SYS_pwrite64 || nr == SYS_writev || nr == SYS_pwritev) &&
-            sk_fd_matches(pid, (long)regs.rdi, suffix)) {
-            r.writes++;
-            if (n > 0 && r.writes == n) {
+        if (sk_call_matches(pid, &regs, kind, what)) {
+            r.calls++;
+            if (n > 0 && r.calls == n) {
                 kill(pid, SIGKILL);
                 waitpid(pid, &st, 0);
                 r.status = 128 + SIGKILL;
@@ -134,7 +176,8 @@ static inline sk_result sk_run(const char *const *args, const char *log, const c
 #else
     (void)args;
     (void)log;
-    (void)suffix;
+    (void)kind;
+    (void)what;
     (void)n;
     (void)timeout_s;
     return r;

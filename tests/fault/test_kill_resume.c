@@ -8,7 +8,9 @@
  *     HDF5 has no journal for),
  *   - exactly at the n-th write system call to the run file or to a checkpoint being written (the
  *     child runs under ptrace, syscall_kill.h): inside a flush, deterministically; sampled (seeded),
- *     or every write in turn with AK_FAULT_EXHAUSTIVE=run-file (or checkpoint, or all).
+ *     or every write in turn with AK_FAULT_EXHAUSTIVE=run-file (or checkpoint, or all);
+ *   - at each removal or rename of the run's files in turn (checkpoint and snapshot published or
+ *     cleared, the run file published, and the leftovers cleared after it).
  * A kill inside a run-file flush can damage the run file (HDF5 has no journal); resume then falls
  * back to the copy taken at the last checkpoint (store/run_snapshot.h).
  * The seed is printed; AK_FAULT_SEED=N reproduces a sequence of delays. */
@@ -191,33 +193,41 @@ static void finished_equal(const char *out, const char *what) {
                   "%s: temporary files left behind", what);
 }
 
-/* Kill at the k-th write to files ending in `suffix` (k drawn from 1..total), then resume. */
-static void kill_at_writes(const char *suffix, const char *what, int samples) {
+/* The string a traced call must match for the run writing `out`: the suffix of the files written
+ * (SK_WRITES), or the run's own file name stem ("w-names-3" of "w-names-3.h5"; SK_NAME_OPS). */
+static const char *call_match(sk_calls kind, const char *suffix, const char *out, char *buf, size_t len) {
+    if (kind == SK_WRITES)
+        return suffix;
+    snprintf(buf, len, "%.*s", (int)(strlen(out) - 3), out);
+    return buf;
+}
+
+/* Kill at the k-th call of `kind` (k drawn from 1..total), then resume. */
+static void kill_at_calls(sk_calls kind, const char *suffix, const char *what, int samples) {
     if (!sk_supported())
         return;
-    char count_out[64];
+    char count_out[64], match[64];
     snprintf(count_out, sizeof count_out, "count-%s.h5", what);
     const char *count_args[] = {"train", fault_tiny_config(), "--out", count_out, "--quiet", NULL};
-    sk_result c = sk_run(count_args, "count.log", suffix, 0, 300);
+    sk_result c = sk_run(count_args, "count.log", kind, call_match(kind, suffix, count_out, match, sizeof match), 0, 300);
     if (c.status == SK_NO_PTRACE) {
         fprintf(stderr, "test_kill_resume: ptrace not permitted here: %s kills skipped\n", what);
         return;
     }
-    ck_assert_msg(c.status == 0 && c.writes > 0, "traced run: status %d, %ld writes to *%s", c.status, c.writes,
-                  suffix);
-    /* AK_FAULT_EXHAUSTIVE=run-file|checkpoint|all: every write in turn (minutes) instead of a sample */
+    ck_assert_msg(c.status == 0 && c.calls > 0, "traced run: status %d, %ld %s calls", c.status, c.calls, what);
+    /* AK_FAULT_EXHAUSTIVE=run-file|checkpoint|names|all: every call in turn (minutes) instead of a sample */
     const char *ex = getenv("AK_FAULT_EXHAUSTIVE");
-    bool all = ex && (strcmp(ex, what) == 0 || strcmp(ex, "all") == 0);
+    bool all = samples <= 0 || (ex && (strcmp(ex, what) == 0 || strcmp(ex, "all") == 0));
     if (all)
-        samples = (int)c.writes;
+        samples = (int)c.calls;
     for (int i = 0; i < samples; i++) {
-        long k = all ? i + 1 : 1 + (long)(fault_rand(&seed) % (uint64_t)c.writes);
+        long k = all ? i + 1 : 1 + (long)(fault_rand(&seed) % (uint64_t)c.calls);
         char out[64], log[80], label[160];
         snprintf(out, sizeof out, "w-%s-%d.h5", what, i);
         snprintf(log, sizeof log, "w-%s-%d.log", what, i);
-        snprintf(label, sizeof label, "killed at %s write %ld of %ld", what, k, c.writes);
+        snprintf(label, sizeof label, "killed at %s call %ld of %ld", what, k, c.calls);
         const char *args[] = {"train", fault_tiny_config(), "--out", out, "--resume", "--quiet", NULL};
-        sk_result r = sk_run(args, log, suffix, k, 300);
+        sk_result r = sk_run(args, log, kind, call_match(kind, suffix, out, match, sizeof match), k, 300);
         ck_assert_msg(r.killed, "%s: the run ended first (status %d)", label, r.status);
         fault_child_opts o = {log, 0, false};
         int st = fault_run(args, &o, 300);
@@ -226,17 +236,23 @@ static void kill_at_writes(const char *suffix, const char *what, int samples) {
         free(text);
         finished_equal(out, label);
     }
-    fprintf(stderr, "test_kill_resume: %d kills inside %s writes (of %ld), all resumed equal\n", samples, what,
-            c.writes);
+    fprintf(stderr, "test_kill_resume: %d kills at %s calls (of %ld), all resumed equal\n", samples, what, c.calls);
 }
 
 START_TEST(kills_inside_run_file_flushes_then_resume_equal_uninterrupted) {
-    kill_at_writes(".h5.partial", "run-file", 8);
+    kill_at_calls(SK_WRITES, ".h5.partial", "run-file", 8);
 }
 END_TEST
 
 START_TEST(kills_inside_checkpoint_file_writes_then_resume_equal_uninterrupted) {
-    kill_at_writes(".ckpt.h5.tmp", "checkpoint", 4);
+    kill_at_calls(SK_WRITES, ".ckpt.h5.tmp", "checkpoint", 4);
+}
+END_TEST
+
+/* Every removal and rename of the run's files in turn (samples 0: all of them): checkpoints and
+ * snapshots published, stale ones cleared, the run file published, its checkpoint cleared after. */
+START_TEST(kills_at_each_file_rename_or_removal_then_resume_equal_uninterrupted) {
+    kill_at_calls(SK_NAME_OPS, NULL, "names", 0);
 }
 END_TEST
 
@@ -267,6 +283,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, kills_during_run_file_writes_then_resume_equal_uninterrupted);
     tcase_add_test(tc, kills_inside_run_file_flushes_then_resume_equal_uninterrupted);
     tcase_add_test(tc, kills_inside_checkpoint_file_writes_then_resume_equal_uninterrupted);
+    tcase_add_test(tc, kills_at_each_file_rename_or_removal_then_resume_equal_uninterrupted);
     suite_add_tcase(s, tc);
     return s;
 }
