@@ -11,7 +11,7 @@
  * equals an uninterrupted one.
  *
  * Cost: one copy of the run file per checkpoint (disk space x2 for the run file while it runs);
- * ak_run_create and a completed ak_run_finish remove the copy (ak_run_snapshot_remove).
+ * ak_run_create and a completed ak_run_finish remove the copy (ak_run_remove_leftovers, store/runfile.h).
  *
  * Errors: AK_EIO naming the file (a full disk while copying: the previous copy is kept).
  * Threading: plain file I/O; call from the thread that owns the run handle.

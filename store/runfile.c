@@ -353,7 +353,7 @@ int ak_run_finish(ak_run *run, ak_run_status status, ak_error *err) {
     if (rc != AK_OK || status != AK_RUN_COMPLETE || !final_path[0] || strcmp(path, final_path) == 0)
         return rc;
     AK_TRY(ak_publish_file(path, final_path, err));
-    return ak_run_snapshot_remove(final_path, err); /* complete: the last good copy is not needed */
+    return ak_run_remove_leftovers(final_path, err); /* complete: checkpoint and last good copy not needed */
 }
 
 /* ---- provenance ---- */

@@ -89,9 +89,9 @@ extern const char *const ak_eval_seg_metrics[AK_EVAL_N_SEG]; /* mIoU aAcc mAcc *
 int ak_run_partial_path(const char *final_path, char *out, size_t len, ak_error *err);
 int ak_run_ckpt_path(const char *final_path, char *out, size_t len, ak_error *err);
 /* Remove what an attempt at the run left beside P: its checkpoint (and a checkpoint being written)
- * and the run file snapshot. Called when a run starts over, and when it is complete: a kill between
- * publishing P and removing these leaves them behind, and the next `train --resume` finds P complete
- * and clears them. Absent files are fine; AK_EIO naming the file that cannot be removed. */
+ * and the run file snapshot. ak_run_create and a completing ak_run_finish call it; a kill between
+ * publishing P and this leaves them behind, and the trainer calls it again when it finds P complete.
+ * Absent files are fine; AK_EIO naming the file that cannot be removed. */
 int ak_run_remove_leftovers(const char *final_path, ak_error *err);
 
 /* ---- writing ---- */
@@ -152,7 +152,8 @@ int ak_run_flush(ak_run *run, ak_error *err);
 /* Set the status attribute (and "updated"); does not flush. */
 int ak_run_set_status(ak_run *run, ak_run_status status, ak_error *err);
 /* Set the status, flush, close and free the handle; AK_RUN_COMPLETE also renames the .partial file
- * to the final path (durably). On error the handle is freed all the same. */
+ * to the final path (durably), then removes the run's checkpoint and snapshot
+ * (ak_run_remove_leftovers). On error the handle is freed all the same. */
 int ak_run_finish(ak_run *run, ak_run_status status, ak_error *err);
 /* Write buffered rows (if writable) and close; frees the handle even on error. NULL is a no-op. */
 int ak_run_close(ak_run *run, ak_error *err);

@@ -465,8 +465,7 @@ static int loop(trainer *t, ak_train_result *res, ak_error *err) {
     res->complete = true;
     ak_run *r = t->run;
     t->run = NULL; /* finish frees the handle, even on error */
-    AK_TRY(ak_run_finish(r, AK_RUN_COMPLETE, err));
-    return ak_run_remove_leftovers(t->run_path, err);
+    return ak_run_finish(r, AK_RUN_COMPLETE, err); /* also removes the checkpoint */
 }
 
 static void teardown(trainer *t) {
